@@ -1,0 +1,242 @@
+"""Many reviews at once: ordering, per-item errors, packing, bounded concurrency.
+
+The pure parts (turning inputs into records, grouping short reviews into
+packs, turning an exception into an ``ErrorInfo``) are shared; the two drivers
+differ only in how they wait: threads for ``ReviewAnalyzer`` (so the sync API
+works inside a notebook's running event loop), tasks for ``AsyncReviewAnalyzer``.
+
+Concurrency is not a fixed guess: the shared rate limiter decides when each
+request starts, and the number of reviews in flight is only capped
+(``max_concurrency``). Until the limiter knows a rate (configured, or learned
+from the first response's headers) few requests go out, so an unknown
+provider limit is not hit by a burst.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures as cf
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ._exceptions import APIError, InvalidReviewError, OutputError, WomError
+from .types import BatchResult, ErrorInfo, ReviewInsight, ReviewRecord
+
+if TYPE_CHECKING:
+    from ._client import AsyncReviewAnalyzer, ReviewAnalyzer
+
+__all__ = [
+    "DEFAULT_MAX_CONCURRENCY",
+    "PACK_MAX_CHARS",
+    "ReviewInput",
+    "aiter_batch",
+    "error_info",
+    "in_order",
+    "iter_batch",
+    "plan_units",
+    "to_record",
+]
+
+ReviewInput = str | ReviewRecord | Mapping[str, Any]
+Unit = list[tuple[int, ReviewRecord]]
+
+#: Upper bound of reviews in flight; the rate limiter sets the real pace.
+DEFAULT_MAX_CONCURRENCY = 64
+#: In flight while no rate limit is known yet (first responses teach it).
+WARMUP_CONCURRENCY = 4
+#: Only reviews up to this length are packed; long ones go alone.
+PACK_MAX_CHARS = 600
+
+_TEXT_KEYS = ("text", "review", "content", "comment", "body")
+_KNOWN = frozenset({"id", "product", "rating", "date", *_TEXT_KEYS})
+
+
+def to_record(item: ReviewInput, index: int) -> ReviewRecord:
+    """A ``ReviewRecord`` from a string, a record, or a mapping (id made from the index)."""
+    if isinstance(item, ReviewRecord):
+        return item
+    if isinstance(item, str):
+        return ReviewRecord(id=str(index), text=item)
+    if isinstance(item, Mapping):
+        text = next((item[k] for k in _TEXT_KEYS if item.get(k) is not None), "")
+        rid = item.get("id")
+        rating = item.get("rating")
+        try:
+            rating_value = float(rating) if rating not in (None, "") else None
+        except (TypeError, ValueError):
+            rating_value = None
+        return ReviewRecord(
+            id=str(rid) if rid not in (None, "") else str(index),
+            text=str(text),
+            product=str(item["product"]) if item.get("product") not in (None, "") else None,
+            rating=rating_value,
+            date=str(item["date"]) if item.get("date") not in (None, "") else None,
+            extra={k: v for k, v in item.items() if k not in _KNOWN},
+        )
+    raise TypeError(f"a review must be a str, ReviewRecord or mapping, not {type(item).__name__}")
+
+
+def error_info(exc: BaseException) -> ErrorInfo:
+    """A serializable description of why one review failed."""
+    if isinstance(exc, WomError):
+        return ErrorInfo.model_validate(exc.to_dict())
+    # Not ours: a bug or an unexpected library error. Still one item's problem.
+    return ErrorInfo(kind="internal", type=type(exc).__name__, message=str(exc)[:500])
+
+
+def plan_units(records: Iterable[tuple[int, ReviewRecord]], pack: int) -> Iterator[Unit]:
+    """Group short reviews into packs of up to ``pack``; long ones go alone. Streams."""
+    if pack <= 1:
+        for pair in records:
+            yield [pair]
+        return
+    current: Unit = []
+    for pair in records:
+        if len(pair[1].text) > PACK_MAX_CHARS:
+            yield [pair]
+            continue
+        current.append(pair)
+        if len(current) >= pack:
+            yield current
+            current = []
+    if current:
+        yield current
+
+
+def _ok(idx: int, rec: ReviewRecord, insight: ReviewInsight) -> tuple[int, BatchResult]:
+    return idx, BatchResult(id=rec.id, record=rec, insight=insight)
+
+
+def _failed(idx: int, rec: ReviewRecord, exc: BaseException) -> tuple[int, BatchResult]:
+    return idx, BatchResult(id=rec.id, record=rec, error=error_info(exc))
+
+
+def _limit(analyzer: Any, max_concurrency: int) -> int:
+    lim = analyzer.limiter
+    known = lim.requests_per_minute is not None or lim.tokens_per_minute is not None
+    return max_concurrency if known else min(max_concurrency, WARMUP_CONCURRENCY)
+
+
+def _pack_fallback(exc: BaseException) -> bool:
+    # A pack the model could not answer is retried review by review; an
+    # endpoint that is down fails every review of the pack alike.
+    return isinstance(exc, OutputError | InvalidReviewError) or not isinstance(exc, APIError)
+
+
+# -- sync driver (threads) ----------------------------------------------------------------
+def _unit_sync(analyzer: ReviewAnalyzer, unit: Unit, kw: dict[str, Any]) -> list[tuple[int, BatchResult]]:
+    pending = unit
+    out: list[tuple[int, BatchResult]] = []
+    if len(unit) > 1:
+        try:
+            got, invalid = analyzer._analyze_pack([r for _, r in unit], **kw)
+        except Exception as e:
+            if not _pack_fallback(e):
+                return [_failed(i, r, e) for i, r in unit]
+            got, invalid = {}, {}
+        out += [_ok(i, r, got[r.id]) for i, r in unit if r.id in got]
+        out += [_failed(i, r, invalid[r.id]) for i, r in unit if r.id in invalid]
+        pending = [(i, r) for i, r in unit if r.id not in got and r.id not in invalid]
+    for i, r in pending:
+        try:
+            out.append(_ok(i, r, analyzer.analyze(r.text, product=r.product, rating=r.rating, **kw)))
+        except Exception as e:
+            out.append(_failed(i, r, e))
+    return out
+
+
+def iter_batch(
+    analyzer: ReviewAnalyzer,
+    reviews: Iterable[ReviewInput],
+    *,
+    pack: int = 1,
+    max_concurrency: int | None = None,
+    **kw: Any,
+) -> Iterator[tuple[int, BatchResult]]:
+    """(input index, result) pairs as they complete; memory bounded by concurrency."""
+    cap = max_concurrency or DEFAULT_MAX_CONCURRENCY
+    units = plan_units(((i, to_record(x, i)) for i, x in enumerate(reviews)), pack)
+    with cf.ThreadPoolExecutor(max_workers=cap, thread_name_prefix="wom") as pool:
+        running: set[cf.Future[list[tuple[int, BatchResult]]]] = set()
+        exhausted = False
+        while running or not exhausted:
+            while not exhausted and len(running) < _limit(analyzer, cap):
+                unit = next(units, None)
+                if unit is None:
+                    exhausted = True
+                    break
+                running.add(pool.submit(_unit_sync, analyzer, unit, kw))
+            if not running:
+                break
+            done, running = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+            for fut in done:
+                yield from fut.result()
+
+
+# -- async driver (tasks) -----------------------------------------------------------------
+async def _unit_async(
+    analyzer: AsyncReviewAnalyzer, unit: Unit, kw: dict[str, Any]
+) -> list[tuple[int, BatchResult]]:
+    pending = unit
+    out: list[tuple[int, BatchResult]] = []
+    if len(unit) > 1:
+        try:
+            got, invalid = await analyzer._analyze_pack([r for _, r in unit], **kw)
+        except Exception as e:
+            if not _pack_fallback(e):
+                return [_failed(i, r, e) for i, r in unit]
+            got, invalid = {}, {}
+        out += [_ok(i, r, got[r.id]) for i, r in unit if r.id in got]
+        out += [_failed(i, r, invalid[r.id]) for i, r in unit if r.id in invalid]
+        pending = [(i, r) for i, r in unit if r.id not in got and r.id not in invalid]
+    for i, r in pending:
+        try:
+            insight = await analyzer.analyze(r.text, product=r.product, rating=r.rating, **kw)
+            out.append(_ok(i, r, insight))
+        except Exception as e:
+            out.append(_failed(i, r, e))
+    return out
+
+
+async def aiter_batch(
+    analyzer: AsyncReviewAnalyzer,
+    reviews: Iterable[ReviewInput],
+    *,
+    pack: int = 1,
+    max_concurrency: int | None = None,
+    **kw: Any,
+) -> AsyncIterator[tuple[int, BatchResult]]:
+    """Async twin of ``iter_batch``."""
+    cap = max_concurrency or DEFAULT_MAX_CONCURRENCY
+    units = plan_units(((i, to_record(x, i)) for i, x in enumerate(reviews)), pack)
+    running: set[asyncio.Task[list[tuple[int, BatchResult]]]] = set()
+    exhausted = False
+    try:
+        while running or not exhausted:
+            while not exhausted and len(running) < _limit(analyzer, cap):
+                unit = next(units, None)
+                if unit is None:
+                    exhausted = True
+                    break
+                running.add(asyncio.ensure_future(_unit_async(analyzer, unit, kw)))
+            if not running:
+                break
+            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                for pair in task.result():
+                    yield pair
+    finally:
+        for task in running:
+            task.cancel()
+
+
+def in_order(pairs: Iterable[tuple[int, BatchResult]],
+             on_result: Callable[[BatchResult], None] | None) -> list[BatchResult]:
+    """Collect (index, result) pairs into input order, reporting each as it arrives."""
+    got: dict[int, BatchResult] = {}
+    for idx, res in pairs:
+        got[idx] = res
+        if on_result is not None:
+            on_result(res)
+    return [got[i] for i in sorted(got)]
+

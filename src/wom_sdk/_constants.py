@@ -1,0 +1,30 @@
+"""Defaults, in one place so that the docs and the code cannot disagree."""
+
+from __future__ import annotations
+
+__all__ = [
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_MAX_OUTPUT_TOKENS",
+    "DEFAULT_MAX_REASKS",
+    "DEFAULT_MODEL",
+    "DEFAULT_TEMPERATURE",
+    "DEFAULT_TIMEOUT",
+    "LOCAL_PLACEHOLDER_KEY",
+]
+
+#: Used when neither ``model=`` nor ``WOM_MODEL`` is given.
+DEFAULT_MODEL = "gpt-4o-mini"
+#: Seconds one request may take. openai's own default (600 s) hides a hung
+#: endpoint for ten minutes per review; an analysis answer takes seconds.
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_CONNECT_TIMEOUT = 10.0
+#: Validation re-asks after the first answer (so at most 3 answers per task).
+DEFAULT_MAX_REASKS = 2
+#: Enough for an insight with several complaints and a reply; bounds cost and
+#: the tokens a provider reserves against the per-minute limit.
+DEFAULT_MAX_OUTPUT_TOKENS = 1024
+#: Analysis wants repeatable labels more than creativity.
+DEFAULT_TEMPERATURE = 0.0
+#: Sent as the API key to endpoints that need none (local servers), because
+#: the openai client refuses to run without one.
+LOCAL_PLACEHOLDER_KEY = "not-needed"

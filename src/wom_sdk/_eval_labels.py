@@ -1,0 +1,236 @@
+"""Gold labels: mapping a dataset's label values to sentiment labels, and loading data.
+
+Public datasets label sentiment as 0/1, 1-5 stars, "pos"/"neg", or words. The
+mapping used is always explicit (``LabelMap.describe()`` is printed by
+``wom eval``): a silently wrong mapping would make every metric meaningless.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "BINARY_LABELS",
+    "CANONICAL_LABELS",
+    "STAR_LABELS",
+    "TEXT_LABELS",
+    "AspectTerm",
+    "EvalItem",
+    "LabelMap",
+    "LabeledSet",
+    "infer_label_map",
+    "load_labeled",
+    "parse_label_map",
+]
+
+CANONICAL_LABELS: tuple[str, ...] = ("positive", "negative", "neutral", "mixed")
+
+_SYNONYMS = {
+    "positive": "positive", "pos": "positive",
+    "negative": "negative", "neg": "negative",
+    "neutral": "neutral", "neu": "neutral",
+    "mixed": "mixed", "conflict": "mixed",
+}  # fmt: skip
+
+
+def _key(raw: object) -> str:
+    text = str(raw).strip().lower()
+    # Spreadsheets and pandas turn 1 into "1.0".
+    if re.fullmatch(r"-?\d+\.0+", text):
+        text = text.split(".")[0]
+    return text
+
+
+@dataclass(frozen=True)
+class LabelMap:
+    """Gold label value -> sentiment label (``positive``/``negative``/``neutral``/``mixed``)."""
+
+    mapping: Mapping[str, str]
+    name: str = "custom"
+
+    def __call__(self, raw: object) -> str:
+        try:
+            return self.mapping[_key(raw)]
+        except KeyError:
+            raise ValueError(
+                f"gold label {raw!r} is not in the label map ({self.describe()}); "
+                "give one with --label-map, e.g. '1=positive,0=negative'"
+            ) from None
+
+    def describe(self) -> str:
+        """``name: key -> label, ...`` (what ``wom eval`` prints)."""
+        pairs = ", ".join(f"{k} -> {v}" for k, v in self.mapping.items())
+        return f"{self.name}: {pairs}"
+
+
+BINARY_LABELS = LabelMap({"1": "positive", "0": "negative"}, "binary 0/1")
+STAR_LABELS = LabelMap(
+    {"1": "negative", "2": "negative", "3": "neutral", "4": "positive", "5": "positive"},
+    "stars 1-5",
+)
+TEXT_LABELS = LabelMap(dict(_SYNONYMS), "labels as words")
+
+
+def parse_label_map(spec: str) -> LabelMap:
+    """``"1=positive,0=negative"`` -> a ``LabelMap`` (labels may be pos/neg/neu/mixed too)."""
+    mapping: dict[str, str] = {}
+    for part in spec.split(","):
+        if not part.strip():
+            continue
+        raw, sep, label = part.partition("=")
+        if not sep:
+            raw, sep, label = part.partition(":")
+        target = _SYNONYMS.get(label.strip().lower())
+        if not sep or not raw.strip() or target is None:
+            raise ValueError(
+                f"bad label map entry {part.strip()!r}: expected VALUE=LABEL with LABEL one of "
+                f"{', '.join(CANONICAL_LABELS)}"
+            )
+        mapping[_key(raw)] = target
+    if not mapping:
+        raise ValueError("empty label map")
+    return LabelMap(mapping, "given")
+
+
+def infer_label_map(values: Iterable[object]) -> LabelMap:
+    """Pick the default map that covers every gold value (0/1, 1-5 stars, or words).
+
+    A set of only 0 and 1 is read as binary (1 = positive), not as stars.
+    """
+    keys = {_key(v) for v in values}
+    for candidate in (BINARY_LABELS, STAR_LABELS, TEXT_LABELS):
+        if keys <= set(candidate.mapping):
+            return candidate
+    unknown = sorted(keys - set(TEXT_LABELS.mapping))[:5]
+    raise ValueError(
+        f"cannot tell how to read the gold labels {unknown}; give a map with --label-map, "
+        "e.g. '1=positive,0=negative'"
+    )
+
+
+@dataclass(frozen=True)
+class AspectTerm:
+    """A gold (or predicted) aspect term with its polarity."""
+
+    term: str
+    polarity: str
+
+
+@dataclass(frozen=True)
+class EvalItem:
+    """One labeled review."""
+
+    id: str
+    text: str
+    gold: str
+    gold_raw: str
+    aspects: tuple[AspectTerm, ...] | None = None
+
+
+@dataclass(frozen=True)
+class LabeledSet:
+    """Labeled reviews and the label map that was applied to them."""
+
+    items: tuple[EvalItem, ...]
+    label_map: LabelMap
+    total_rows: int
+
+
+_TEXT_COLUMNS = ("text", "review", "content", "sentence", "comment")
+
+
+def load_labeled(
+    path: str | os.PathLike[str],
+    *,
+    text_column: str | None = None,
+    label_column: str = "label",
+    id_column: str = "id",
+    aspect_column: str | None = None,
+    label_map: LabelMap | str | None = None,
+    limit: int | None = None,
+    sample: int | None = None,
+    seed: int = 0,
+) -> LabeledSet:
+    """Read a labeled CSV/TSV or JSONL file.
+
+    ``text_column`` defaults to the first of text/review/content/sentence/comment
+    present. ``label_map`` is a ``LabelMap``, a spec for ``parse_label_map``, or
+    None to infer it from the values. ``sample`` draws that many rows at random
+    (``random.Random(seed)``, kept in file order); ``limit`` then keeps the first
+    rows. Rows with an empty text or label are skipped. Aspects (a list of
+    ``{"term", "polarity"}``, JSON-encoded in a CSV cell) are read when
+    ``aspect_column`` is given.
+    """
+    rows = list(_read_rows(Path(path)))
+    total = len(rows)
+    if rows and text_column is None:
+        text_column = next((c for c in _TEXT_COLUMNS if c in rows[0]), None)
+        if text_column is None:
+            raise ValueError(f"no text column in {path}; columns: {sorted(rows[0])}")
+    for column in (text_column, label_column, aspect_column):
+        if rows and column is not None and column not in rows[0]:
+            raise ValueError(f"column {column!r} not in {path}; columns: {sorted(rows[0])}")
+    assert text_column is not None or not rows
+    indexed = [
+        (i, row)
+        for i, row in enumerate(rows)
+        if _present(row.get(text_column or "")) and _present(row.get(label_column))
+    ]
+    if sample is not None and sample < len(indexed):
+        chosen = sorted(random.Random(seed).sample(range(len(indexed)), sample))
+        indexed = [indexed[i] for i in chosen]
+    if limit is not None:
+        indexed = indexed[:limit]
+    if isinstance(label_map, str):
+        label_map = parse_label_map(label_map)
+    if label_map is None:
+        label_map = infer_label_map(row[label_column] for _, row in indexed)
+    items = tuple(
+        EvalItem(
+            id=str(row.get(id_column) or i),
+            text=str(row[text_column or ""]),
+            gold=label_map(row[label_column]),
+            gold_raw=str(row[label_column]),
+            aspects=_aspects(row.get(aspect_column)) if aspect_column else None,
+        )
+        for i, row in indexed
+    )
+    return LabeledSet(items=items, label_map=label_map, total_rows=total)
+
+
+def _present(value: object) -> bool:
+    # Not truthiness: a label of 0 is a label.
+    return value is not None and str(value).strip() != ""
+
+
+def _read_rows(path: Path) -> Iterator[dict[str, Any]]:
+    suffix = path.suffix.lower()
+    with path.open("r", encoding="utf-8-sig", newline="") as fh:
+        if suffix in {".jsonl", ".ndjson", ".json"}:
+            for lineno, line in enumerate(fh, start=1):
+                if line.strip():
+                    try:
+                        yield json.loads(line)
+                    except json.JSONDecodeError as exc:
+                        raise ValueError(f"{path}:{lineno}: not JSON: {exc}") from None
+        else:
+            yield from csv.DictReader(fh, delimiter="\t" if suffix == ".tsv" else ",")
+
+
+def _aspects(raw: object) -> tuple[AspectTerm, ...]:
+    if raw is None or raw == "":
+        return ()
+    value: Any = json.loads(raw) if isinstance(raw, str) else raw
+    if not isinstance(value, Sequence):
+        raise ValueError(f"aspects must be a list of {{term, polarity}}, got {raw!r}")
+    return tuple(
+        AspectTerm(str(a["term"]), str(a.get("polarity", "")).strip().lower()) for a in value
+    )

@@ -1,0 +1,195 @@
+"""The errors wom-sdk raises. Every one is a ``WomError``::
+
+    WomError
+    ├── ConfigurationError          settings are missing or contradict each other
+    ├── InvalidReviewError          the review text cannot be analyzed (empty, ...)
+    ├── APIError                    the endpoint answered, or could not be reached
+    │   ├── APIConnectionError      no answer: refused, reset, DNS
+    │   │   └── APITimeoutError     no answer within the timeout
+    │   └── APIStatusError          an HTTP error status (status_code, request_id)
+    │       ├── AuthenticationError 401 / 403
+    │       ├── RateLimitError      429 after every retry (retry_after)
+    │       └── ServerError         5xx after every retry
+    └── OutputError                 the model answered, but not with a usable result
+        ├── OutputValidationError   JSON missing or invalid after every re-ask
+        ├── TruncatedOutputError    finish_reason == "length"
+        ├── RefusalError            the model refused
+        └── ContentFilterError      the provider's content filter stopped the answer
+
+Retries happen inside; what reaches the caller is the last failure, typed, with
+a message saying what happened and what to do. ``OutputError`` subclasses carry
+the raw model output, the number of attempts and the tokens spent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .types import Usage
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "ConfigurationError",
+    "ContentFilterError",
+    "InvalidReviewError",
+    "OutputError",
+    "OutputValidationError",
+    "RateLimitError",
+    "RefusalError",
+    "ServerError",
+    "TruncatedOutputError",
+    "WomError",
+]
+
+
+class WomError(Exception):
+    """Base class of every error wom-sdk raises."""
+
+    #: short machine-readable name, used in batch output (``{"error": {"kind": ...}}``)
+    kind: str = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serializable description (batch output, logs)."""
+        return {"kind": self.kind, "type": type(self).__name__, "message": self.message}
+
+
+class ConfigurationError(WomError):
+    """Raised when settings are missing or inconsistent, before any request."""
+
+    kind = "configuration"
+
+
+class InvalidReviewError(WomError, ValueError):
+    """Raised when a review cannot be analyzed at all (e.g. empty text)."""
+
+    kind = "invalid_review"
+
+
+class APIError(WomError):
+    """The endpoint could not give an answer."""
+
+    kind = "api"
+
+
+class APIConnectionError(APIError):
+    """Raised when the endpoint cannot be reached (after every retry)."""
+
+    kind = "connection"
+
+
+class APITimeoutError(APIConnectionError):
+    """Raised when the endpoint does not answer within the timeout (after every retry)."""
+
+    kind = "timeout"
+
+
+class APIStatusError(APIError):
+    """Raised for an HTTP error status that retries could not cure."""
+
+    kind = "http_status"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        request_id: str | None = None,
+        body: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.request_id = request_id
+        self.body = body
+        self.retry_after = retry_after
+
+    def to_dict(self) -> dict[str, Any]:
+        d = super().to_dict()
+        d.update(status_code=self.status_code, request_id=self.request_id)
+        return d
+
+
+class AuthenticationError(APIStatusError):
+    """Raised on 401/403: the API key is missing, wrong, or lacks access."""
+
+    kind = "authentication"
+
+
+class RateLimitError(APIStatusError):
+    """Raised on 429 once every retry has been spent (or quota is exhausted)."""
+
+    kind = "rate_limit"
+
+
+class ServerError(APIStatusError):
+    """Raised on a 5xx status once every retry has been spent."""
+
+    kind = "server"
+
+
+class OutputError(WomError):
+    """The model answered, but the answer is not a usable result."""
+
+    kind = "output"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        raw_output: str | None = None,
+        attempts: int = 1,
+        usage: Usage | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.raw_output = raw_output
+        self.attempts = attempts
+        self.usage = usage if usage is not None else Usage()
+
+    def to_dict(self) -> dict[str, Any]:
+        d = super().to_dict()
+        d.update(attempts=self.attempts, raw_output=(self.raw_output or "")[:2000])
+        return d
+
+
+class OutputValidationError(OutputError):
+    """Raised when the output is not valid JSON for the schema after every re-ask."""
+
+    kind = "validation"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        errors: list[str] | None = None,
+        raw_output: str | None = None,
+        attempts: int = 1,
+        usage: Usage | None = None,
+    ) -> None:
+        super().__init__(message, raw_output=raw_output, attempts=attempts, usage=usage)
+        self.errors = errors or []
+
+
+class TruncatedOutputError(OutputError):
+    """Raised when the answer stopped at ``max_tokens`` (finish_reason "length")."""
+
+    kind = "truncated"
+
+
+class RefusalError(OutputError):
+    """Raised when the model refuses to answer."""
+
+    kind = "refusal"
+
+
+class ContentFilterError(OutputError):
+    """Raised when the provider's content filter cut the answer."""
+
+    kind = "content_filter"

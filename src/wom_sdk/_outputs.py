@@ -1,0 +1,325 @@
+"""What the model must return for each task, and how an answer is checked.
+
+These models describe the *wire* output (what we ask the model for); the public
+result types in ``types.py`` add what we know ourselves (usage, warnings).
+Grounding is a validator: every quote must be a verbatim piece of the review,
+else validation fails and the client re-asks. On the last attempt the check
+turns lenient (``ValidationContext.final``): ungrounded items are dropped with a
+warning rather than failing a whole review for one bad quote.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
+
+from ._grounding import find_quote
+from .types import SentimentLabel, Severity
+
+__all__ = [
+    "TASK_OUTPUTS",
+    "ComplaintsOut",
+    "InsightOut",
+    "OutputInvalid",
+    "PackOut",
+    "ReplyOut",
+    "SentimentOut",
+    "ValidationContext",
+    "extract_json",
+    "schema_for",
+    "strict_schema",
+    "validate_output",
+]
+
+
+@dataclass
+class ValidationContext:
+    """Passed to Pydantic validators as ``context``."""
+
+    review: str
+    categories: tuple[str, ...]
+    final: bool = False
+    warnings: list[str] = field(default_factory=list)
+    grounding_failed: bool = False
+    #: for packed requests: review id -> review text, and warnings per id
+    pack: dict[str, str] | None = None
+    item_warnings: dict[str, list[str]] = field(default_factory=dict)
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class _SentimentFields(_Out):
+    label: SentimentLabel
+    score: float = Field(ge=-1.0, le=1.0)
+
+
+class ComplaintOut(_Out):
+    aspect: str = Field(min_length=1)
+    category: str
+    quote: str
+    severity: Severity
+
+
+class PraiseOut(_Out):
+    aspect: str = Field(min_length=1)
+    quote: str
+
+
+def _ctx(info: ValidationInfo) -> ValidationContext | None:
+    return info.context if isinstance(info.context, ValidationContext) else None
+
+
+def _ground_items(
+    items: list[Any], what: str, ctx: ValidationContext
+) -> list[Any]:
+    """Replace quotes by the exact span of the review; fail or drop ungrounded ones."""
+    kept: list[Any] = []
+    bad: list[str] = []
+    for item in items:
+        span = find_quote(ctx.review, item.quote)
+        if span is None:
+            bad.append(item.quote)
+            continue
+        item.quote = span
+        kept.append(item)
+    if bad:
+        ctx.grounding_failed = True
+        listed = "; ".join(repr(q) for q in bad)
+        if not ctx.final:
+            raise ValueError(
+                f"these {what} quotes are not verbatim text of the review: {listed}. "
+                "Copy each quote exactly from the review, or leave the item out"
+            )
+        ctx.warnings.append(f"dropped {len(bad)} {what} item(s) whose quote is not in the review: {listed}")
+    return kept
+
+
+def _check_categories(complaints: list[ComplaintOut], ctx: ValidationContext) -> None:
+    # An unknown category is the model's wording drift, not a reason to pay for
+    # a re-ask: fold it into "other" (when configured) and say so.
+    allowed = set(ctx.categories)
+    for c in complaints:
+        if c.category not in allowed:
+            norm = c.category.strip().lower().replace(" ", "_").replace("-", "_")
+            if norm in allowed:
+                c.category = norm
+            elif "other" in allowed:
+                ctx.warnings.append(f"unknown complaint category {c.category!r} mapped to 'other'")
+                c.category = "other"
+
+
+class SentimentOut(_SentimentFields):
+    language: str = Field(min_length=2, max_length=12)
+    confidence: float = Field(ge=0.0, le=1.0)
+
+
+class ComplaintsOut(_Out):
+    language: str = Field(min_length=2, max_length=12)
+    complaints: list[ComplaintOut]
+
+    @model_validator(mode="after")
+    def _grounded(self, info: ValidationInfo) -> ComplaintsOut:
+        ctx = _ctx(info)
+        if ctx is not None:
+            _check_categories(self.complaints, ctx)
+            self.complaints = _ground_items(self.complaints, "complaint", ctx)
+        return self
+
+
+class ReplyOut(_Out):
+    language: str = Field(min_length=2, max_length=12)
+    reply: str = Field(min_length=1)
+
+
+class _InsightFields(_Out):
+    language: str = Field(min_length=2, max_length=12)
+    sentiment: _SentimentFields
+    complaints: list[ComplaintOut]
+    praise: list[PraiseOut]
+    reply: str = Field(min_length=1)
+    summary: str
+
+
+def _ground_insight(item: _InsightFields, ctx: ValidationContext) -> None:
+    _check_categories(item.complaints, ctx)
+    # Check both lists before failing so that one re-ask can fix both.
+    errors: list[str] = []
+    for attr, what in (("complaints", "complaint"), ("praise", "praise")):
+        try:
+            setattr(item, attr, _ground_items(getattr(item, attr), what, ctx))
+        except ValueError as e:
+            errors.append(str(e))
+    if errors:
+        raise ValueError(" | ".join(errors))
+
+
+class InsightOut(_InsightFields):
+    @model_validator(mode="after")
+    def _grounded(self, info: ValidationInfo) -> InsightOut:
+        ctx = _ctx(info)
+        if ctx is not None:
+            _ground_insight(self, ctx)
+        return self
+
+
+class PackItemOut(_InsightFields):
+    id: str
+
+
+class PackOut(_Out):
+    """Several reviews in one request (``pack=N``): one result per review id."""
+
+    results: list[PackItemOut]
+
+    @model_validator(mode="after")
+    def _grounded(self, info: ValidationInfo) -> PackOut:
+        ctx = _ctx(info)
+        if ctx is None or ctx.pack is None:
+            return self
+        kept: list[PackItemOut] = []
+        seen: set[str] = set()
+        errors: list[str] = []
+        for item in self.results:
+            review = ctx.pack.get(item.id)
+            if review is None or item.id in seen:
+                # Unknown or repeated ids are dropped, not re-asked: the reviews
+                # that end up missing are sent again one by one.
+                ctx.warnings.append(f"pack answer had an unknown or repeated id {item.id!r}")
+                continue
+            seen.add(item.id)
+            sub = ValidationContext(review=review, categories=ctx.categories, final=ctx.final)
+            try:
+                _ground_insight(item, sub)
+            except ValueError as e:
+                errors.append(f"review {item.id}: {e}")
+            ctx.grounding_failed |= sub.grounding_failed
+            ctx.item_warnings.setdefault(item.id, []).extend(sub.warnings)
+            kept.append(item)
+        if errors:
+            raise ValueError(" | ".join(errors))
+        self.results = kept
+        return self
+
+
+TASK_OUTPUTS: dict[str, type[_Out]] = {
+    "analyze": InsightOut,
+    "analyze_pack": PackOut,
+    "sentiment": SentimentOut,
+    "complaints": ComplaintsOut,
+    "reply": ReplyOut,
+}
+
+# Keywords strict structured output rejects or ignores; Pydantic still enforces them.
+_UNSUPPORTED = frozenset(
+    {"minimum", "maximum", "minLength", "maxLength", "pattern", "format", "default", "title",
+     "exclusiveMinimum", "exclusiveMaximum", "minItems", "maxItems"}
+)
+
+
+def schema_for(task: str, categories: tuple[str, ...]) -> dict[str, Any]:
+    """The task's JSON schema, with the complaint categories as an enum."""
+    schema = TASK_OUTPUTS[task].model_json_schema()
+    comp = schema.get("$defs", {}).get("ComplaintOut")
+    if comp is not None:
+        comp["properties"]["category"] = {"type": "string", "enum": list(categories)}
+    return schema
+
+
+def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """Make a Pydantic schema acceptable to ``json_schema`` strict mode.
+
+    Strict mode wants every property required, ``additionalProperties: false``
+    on every object, and none of the validation keywords it does not support.
+    """
+    out = copy.deepcopy(schema)
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key in _UNSUPPORTED & node.keys():
+                # `title` is also a *property name* in some schemas; only drop keyword strings.
+                if key == "title" and isinstance(node[key], dict):
+                    continue
+                del node[key]
+            if node.get("type") == "object" and "properties" in node:
+                node["additionalProperties"] = False
+                node["required"] = list(node["properties"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(out)
+    return out
+
+
+def extract_json(text: str) -> str:
+    """The JSON object inside an answer that may wrap it in prose or ``` fences."""
+    s = text.strip()
+    if s.startswith("{") and s.endswith("}"):
+        return s
+    start = s.find("{")
+    if start < 0:
+        return s
+    # Scan for the matching brace, respecting strings: models often add prose after.
+    depth, in_str, esc = 0, False, False
+    for i in range(start, len(s)):
+        ch = s[i]
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                return s[start : i + 1]
+    return s[start:]
+
+
+class OutputInvalid(Exception):
+    """An answer failed validation; ``errors`` are phrased for the model to fix."""
+
+    def __init__(self, errors: list[str], *, grounding_only: bool) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+        self.grounding_only = grounding_only
+
+
+def _describe(e: ValidationError) -> list[str]:
+    out = []
+    for err in e.errors(include_url=False):
+        loc = ".".join(str(p) for p in err["loc"]) or "(root)"
+        out.append(f"{loc}: {err['msg']}")
+    return out[:20]
+
+
+def validate_output(task: str, content: str, ctx: ValidationContext) -> _Out:
+    """Parse and validate an answer; raise ``OutputInvalid`` with fixable errors."""
+    model = TASK_OUTPUTS[task]
+    text = extract_json(content)
+    try:
+        json.loads(text)
+    except ValueError as e:
+        raise OutputInvalid([f"the answer is not valid JSON ({e})"], grounding_only=False) from None
+    ctx.grounding_failed = False
+    ctx.item_warnings = {}
+    try:
+        return model.model_validate_json(text, context=ctx)
+    except ValidationError as e:
+        only_grounding = ctx.grounding_failed and all(
+            err["type"] == "value_error" for err in e.errors()
+        )
+        raise OutputInvalid(_describe(e), grounding_only=only_grounding) from None

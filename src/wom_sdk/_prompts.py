@@ -1,0 +1,104 @@
+"""Prompt templates: one sandboxed Jinja environment per analyzer.
+
+Each task template (``analyze.jinja``, ``sentiment.jinja``, ...) is rendered
+twice, with ``message`` set to ``"system"`` and to ``"user"``, giving the two
+chat messages (``_base.jinja`` does the branching; task templates extend it and
+fill in its blocks). The
+review is passed as a *variable*: Jinja never parses variable values, so a
+review containing ``{{ 7*7 }}`` reaches the model verbatim. The sandbox and
+``StrictUndefined`` guard against the other direction: a user's template that
+misspells a variable fails loudly instead of sending an empty prompt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from jinja2.sandbox import SandboxedEnvironment
+
+__all__ = ["TASK_TEMPLATES", "PromptLibrary", "boundary_for", "builtin_prompts_dir"]
+
+TASK_TEMPLATES = ("analyze", "sentiment", "complaints", "reply")
+
+
+def builtin_prompts_dir() -> Path:
+    """The shipped templates: inside the package in a wheel, at the repo root in a checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "prompts", here.parent.parent / "prompts"):
+        if (candidate / "analyze.jinja").is_file():
+            return candidate
+    raise ConfigurationError(
+        f"wom-sdk's prompt templates are missing (looked in {here / 'prompts'}); "
+        "reinstall the package, or pass prompts_dir= pointing at a folder of templates"
+    )
+
+
+def boundary_for(review: str) -> str:
+    """A delimiter tag the review cannot contain.
+
+    Derived from the review's own hash: to close the tag early a review would
+    have to contain its own digest, which is infeasible. Deterministic (unlike a
+    random tag) so identical requests stay identical for the response cache.
+    """
+    return hashlib.sha256(review.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+
+
+class PromptLibrary:
+    """Renders task templates into chat messages.
+
+    ``directory`` templates override the built-in ones file by file, so a user
+    can replace just ``reply.jinja`` and keep the rest.
+    """
+
+    def __init__(self, directory: str | Path | None = None) -> None:
+        # jinja2 costs ~150 ms to import: paid when an analyzer is made, not on `import wom_sdk`.
+        from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
+        from jinja2.sandbox import SandboxedEnvironment
+
+        dirs: list[Path] = []
+        if directory is not None:
+            user_dir = Path(directory).expanduser()
+            if not user_dir.is_dir():
+                raise ConfigurationError(f"prompts_dir {str(user_dir)!r} is not a folder")
+            dirs.append(user_dir)
+        dirs.append(builtin_prompts_dir())
+        self.directories = tuple(dirs)
+        self._env: SandboxedEnvironment = SandboxedEnvironment(
+            loader=ChoiceLoader([FileSystemLoader(str(d)) for d in dirs]),
+            undefined=StrictUndefined,
+            autoescape=False,  # prompts are not HTML; escaping would corrupt reviews
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+
+    def render(self, task: str, variables: Mapping[str, Any]) -> list[dict[str, str]]:
+        """System and user messages for ``task``."""
+        from jinja2 import TemplateError
+
+        try:
+            template = self._env.get_template(f"{task}.jinja")
+            system = template.render({**variables, "message": "system"}).strip()
+            user = template.render({**variables, "message": "user"}).strip()
+        except TemplateError as e:
+            raise ConfigurationError(f"prompt template {task}.jinja failed to render: {e}") from e
+        if not system or not user:
+            raise ConfigurationError(
+                f"template {task}.jinja rendered an empty {'system' if not system else 'user'} "
+                "message: it must branch on `message` (or extend _base.jinja)")
+        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+    def render_text(self, name: str, variables: Mapping[str, Any]) -> str:
+        """A whole template as one string (used for the re-ask message)."""
+        from jinja2 import TemplateError
+
+        try:
+            return self._env.get_template(f"{name}.jinja").render(dict(variables)).strip()
+        except TemplateError as e:
+            raise ConfigurationError(f"prompt template {name}.jinja failed to render: {e}") from e

@@ -1,0 +1,211 @@
+"""Client-side pacing for requests and tokens per minute, shared sync and async.
+
+Providers enforce "600 requests per minute" in small slices (about 10 per
+second), so a client that bursts 600 requests in the first second gets 590
+429s. This limiter spaces requests evenly instead (virtual scheduling, as in
+GCRA): each request is given the earliest start time at which both the request
+rate and the token rate allow it, and moves those clocks forward by its cost.
+
+One limiter belongs to one analyzer and is shared by all its calls, from any
+thread or task: the critical section is a few arithmetic operations under a
+``threading.Lock``; the waiting itself happens outside it with ``time.sleep``
+or ``asyncio.sleep``.
+
+When the caller configures no limits, the limiter learns them from the
+``x-ratelimit-limit-*`` headers and respects ``x-ratelimit-remaining-*`` /
+``-reset-*``. On a 429 the whole limiter cools down (``penalize``) and slows a
+little (multiplicative decrease, slow recovery), so that a key shared with other
+processes settles below the limit instead of oscillating into 429 storms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+__all__ = ["RateLimiter", "Reservation", "parse_reset"]
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_reset(value: str | None) -> float | None:
+    """Seconds in an OpenAI-style reset header ("1s", "6m0s", "120ms", "0.5")."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    parts = _DURATION.findall(value)
+    if not parts:
+        return None
+    return sum(float(n) * _UNIT[u] for n, u in parts)
+
+
+def _int_header(headers: Mapping[str, str], name: str) -> int | None:
+    raw = headers.get(name)
+    if raw is None:
+        return None
+    try:
+        return int(float(raw))
+    except ValueError:
+        return None
+
+
+@dataclass
+class Reservation:
+    """What one request reserved; hand it back to ``reconcile`` with the real usage."""
+
+    tokens: int
+    delay: float
+
+
+class RateLimiter:
+    """Paces requests to ``requests_per_minute`` and ``tokens_per_minute``.
+
+    Args:
+        requests_per_minute: the provider's request limit; None to learn it from headers.
+        tokens_per_minute: the provider's token limit; None to learn it from headers.
+        utilization: fraction of the limit to aim at (headroom for clock skew and
+            other clients of the same key).
+    """
+
+    #: slowest the adaptive factor may go after repeated 429s
+    MIN_FACTOR = 0.25
+
+    def __init__(
+        self,
+        requests_per_minute: float | None = None,
+        tokens_per_minute: float | None = None,
+        *,
+        utilization: float = 0.98,
+        learn_from_headers: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        for name, v in (("requests_per_minute", requests_per_minute),
+                        ("tokens_per_minute", tokens_per_minute)):
+            if v is not None and v <= 0:
+                raise ValueError(f"{name} must be positive (got {v})")
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._rpm = requests_per_minute
+        self._tpm = tokens_per_minute
+        self._configured = (requests_per_minute is not None, tokens_per_minute is not None)
+        self._learn = learn_from_headers
+        self._utilization = utilization
+        self._next_request = 0.0
+        self._next_token = 0.0
+        self._blocked_until = 0.0
+        self._factor = 1.0
+        self._strikes = 0
+        #: 429s seen, and the seconds spent waiting because of them (for summaries).
+        self.throttled = 0
+
+    def __repr__(self) -> str:
+        return (f"RateLimiter(requests_per_minute={self._rpm}, tokens_per_minute={self._tpm}, "
+                f"factor={self._factor:.2f})")
+
+    @property
+    def requests_per_minute(self) -> float | None:
+        return self._rpm
+
+    @property
+    def tokens_per_minute(self) -> float | None:
+        return self._tpm
+
+    # -- the shared core: no sleeping below this line ---------------------------------
+    def reserve(self, tokens: int) -> Reservation:
+        """Book the earliest start for a request of ``tokens``; return how long to wait."""
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._next_request, self._next_token, self._blocked_until)
+            scale = self._utilization * self._factor
+            if self._rpm:
+                self._next_request = start + 60.0 / (self._rpm * scale)
+            if self._tpm:
+                self._next_token = start + 60.0 * tokens / (self._tpm * scale)
+            return Reservation(tokens=tokens, delay=start - now)
+
+    def _still_blocked(self) -> float:
+        with self._lock:
+            return max(0.0, self._blocked_until - self._clock())
+
+    def reconcile(self, reservation: Reservation, actual_tokens: int | None) -> None:
+        """Correct the token clock by the difference between estimate and usage."""
+        if actual_tokens is None or not self._tpm:
+            return
+        diff = actual_tokens - reservation.tokens
+        if diff == 0:
+            return
+        with self._lock:
+            now = self._clock()
+            shift = 60.0 * diff / (self._tpm * self._utilization * self._factor)
+            # Credit back unused tokens, but never into the past: an idle
+            # limiter must not build up a burst.
+            self._next_token = max(now, self._next_token + shift) if shift < 0 else (
+                self._next_token + shift)
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        """Learn from a response's ``x-ratelimit-*`` headers; note a success."""
+        with self._lock:
+            self._strikes = 0
+            self._factor = min(1.0, self._factor + 0.01)
+            if not self._learn:
+                return
+            now = self._clock()
+            for kind, idx in (("requests", 0), ("tokens", 1)):
+                limit = _int_header(headers, f"x-ratelimit-limit-{kind}")
+                if limit and limit > 0 and not self._configured[idx]:
+                    if idx == 0:
+                        self._rpm = float(limit)
+                    else:
+                        self._tpm = float(limit)
+                remaining = _int_header(headers, f"x-ratelimit-remaining-{kind}")
+                reset = parse_reset(headers.get(f"x-ratelimit-reset-{kind}"))
+                if remaining is not None and remaining <= 0 and reset:
+                    # The provider's window is spent: nobody goes before it refills.
+                    self._blocked_until = max(self._blocked_until, now + min(reset, 60.0))
+
+    def penalize(self, retry_after: float | None) -> float:
+        """A 429 arrived: every request waits, and the pace slows a little. Returns the wait."""
+        with self._lock:
+            self.throttled += 1
+            self._strikes += 1
+            self._factor = max(self.MIN_FACTOR, self._factor * 0.85)
+            if retry_after is None:
+                retry_after = min(30.0, 0.5 * 2 ** (self._strikes - 1))
+            wait = min(max(retry_after, 0.0), 120.0) + random.uniform(0, 0.1)
+            now = self._clock()
+            self._blocked_until = max(self._blocked_until, now + wait)
+            return wait
+
+    # -- the I/O twins -----------------------------------------------------------------
+    def acquire(self, tokens: int) -> Reservation:
+        """Block the calling thread until a request of ``tokens`` may start."""
+        waited = 0.0
+        while True:
+            r = self.reserve(tokens)
+            if r.delay > 0:
+                time.sleep(r.delay)
+            waited += r.delay
+            # A 429 may have arrived while we slept: then re-book after the cool-down.
+            if self._still_blocked() <= 0:
+                return Reservation(tokens=tokens, delay=waited)
+
+    async def aacquire(self, tokens: int) -> Reservation:
+        """Wait (without blocking the event loop) until a request of ``tokens`` may start."""
+        waited = 0.0
+        while True:
+            r = self.reserve(tokens)
+            if r.delay > 0:
+                await asyncio.sleep(r.delay)
+            waited += r.delay
+            if self._still_blocked() <= 0:
+                return Reservation(tokens=tokens, delay=waited)
