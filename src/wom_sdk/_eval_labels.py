@@ -228,7 +228,10 @@ def _read_rows(path: Path) -> Iterator[dict[str, Any]]:
 def _aspects(raw: object) -> tuple[AspectTerm, ...]:
     if raw is None or raw == "":
         return ()
-    value: Any = json.loads(raw) if isinstance(raw, str) else raw
+    try:
+        value: Any = json.loads(raw) if isinstance(raw, str) else raw
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"aspects are not JSON ({exc}): {raw!r}") from None
     if not isinstance(value, Sequence):
         raise ValueError(f"aspects must be a list of {{term, polarity}}, got {raw!r}")
     return tuple(

@@ -23,6 +23,10 @@ import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matplotlib.font_manager import FontEntry
 
 __all__ = ["FONT_ENV_VAR", "FontChoice", "find_cjk_font", "missing_font_note"]
 
@@ -98,10 +102,16 @@ def find_cjk_font(explicit: str | os.PathLike[str] | None = None) -> FontChoice 
         if choice is not None:
             return choice
 
-    by_family = {entry.name: entry for entry in font_manager.fontManager.ttflist}
+    by_family: dict[str, list[FontEntry]] = {}
+    for entry in font_manager.fontManager.ttflist:
+        by_family.setdefault(entry.name, []).append(entry)
     for family in _FAMILIES:
-        entry = by_family.get(family)
-        if entry is not None and _covers(entry.fname, getattr(entry, "index", 0)):
+        if family not in by_family:
+            continue
+        # The regular upright face: matplotlib draws with it, and its file is
+        # the one worth checking (a family often has Bold/Light files too).
+        entry = min(by_family[family], key=_regularity)
+        if _covers(entry.fname, getattr(entry, "index", 0)):
             return FontChoice(family=family, path=str(entry.fname), source="system")
     for path in _SYSTEM_FILES:
         choice = _try_file(path, "system")
@@ -131,6 +141,14 @@ def missing_font_note(explicit: str | os.PathLike[str] | None = None) -> str:
         "CJK font (Debian/Ubuntu: apt-get install fonts-noto-cjk), or set "
         f"{FONT_ENV_VAR}=/path/to/font.ttf."
     )
+
+
+def _regularity(entry: FontEntry) -> tuple[bool, int, str]:
+    from matplotlib import font_manager
+
+    weight = entry.weight
+    number = weight if isinstance(weight, int) else font_manager.weight_dict.get(weight, 400)
+    return (entry.style != "normal", abs(number - 400), entry.fname)
 
 
 def _try_file(path: str, source: str) -> FontChoice | None:

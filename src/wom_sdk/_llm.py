@@ -207,7 +207,7 @@ def converse(
     key = (call.endpoint, call.model)
     mode, confirmed = memory.get(key)
     messages = call.render(mode)
-    usage = Usage()
+    usage = Usage(cached=True)  # AND-ed with each answer's: True only if all came from the cache
     answers = 0
     raw = ""
     while True:

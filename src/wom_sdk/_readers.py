@@ -200,6 +200,8 @@ def _sniff(first_line: bytes) -> str:
     line = first_line.removeprefix(_BOM).decode("utf-8", "replace").strip()
     if line.startswith(("{", '"', "[")):
         return "jsonl"
+    if _norm(line) in TEXT_COLUMNS:
+        return "csv"  # a one-column CSV: its header is just the text column's name
     for fmt, delimiter in (("tsv", "\t"), ("csv", ",")):
         if delimiter in line:
             header = next(csv.reader([line], delimiter=delimiter))

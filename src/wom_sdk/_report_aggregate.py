@@ -235,6 +235,15 @@ def _quote_key(text: str, penalty: int) -> _SampleKey:
     return (penalty, digest)
 
 
+_MICRO = 1_000_000
+
+
+def _micro(value: float) -> int:
+    """Scores and ratings are summed as integers: float sums depend on the order of
+    the input, and the report must not (same reviews, same numbers, any order)."""
+    return round(value * _MICRO)
+
+
 @lru_cache(maxsize=4096)
 def _parse_date(value: str) -> dt.date | None:
     text = value.strip()[:10].replace("/", "-")
@@ -265,7 +274,7 @@ class _GroupAcc:
     reviews: int = 0
     analyzed: int = 0
     negative: int = 0
-    score_sum: float = 0.0
+    score_sum: int = 0  # in _MICRO units
     complaints: int = 0
     categories: Counter[str] = field(default_factory=Counter)
 
@@ -291,9 +300,9 @@ class Aggregator:
         self.languages: Counter[str] = Counter()
         self.labels: Counter[str] = Counter()
         self.histogram = [0] * HISTOGRAM_BINS
-        self.score_sum = 0.0
+        self.score_sum = 0  # sums in _MICRO units: see _micro
         self.ratings: Counter[str] = Counter()
-        self.rating_sum = 0.0
+        self.rating_sum = 0
         self.rating_n = 0
         self.rating_mismatches = 0
         self.first_date: dt.date | None = None
@@ -338,7 +347,7 @@ class Aggregator:
 
     def _add_rating(self, rating: float, insight: ReviewInsight | None) -> None:
         self.ratings[f"{rating:g}"] += 1
-        self.rating_sum += rating
+        self.rating_sum += _micro(rating)
         self.rating_n += 1
         # A 1-5 star rating that contradicts the model's label is worth a look:
         # either the review is sarcastic/mixed or the model is wrong.
@@ -358,7 +367,8 @@ class Aggregator:
         language = _language(insight.language)
         self.languages[language] += 1
         self.labels[sentiment.label] += 1
-        self.score_sum += sentiment.score
+        score = _micro(sentiment.score)
+        self.score_sum += score
         # Rounded before flooring: -0.8 must land in [-0.8, -0.7), not one bin
         # lower because (-0.8 + 1) * 10 is 1.9999999999999996 in floating point.
         index = int(round((sentiment.score + 1.0) / 2.0 * HISTOGRAM_BINS, 9))
@@ -374,7 +384,7 @@ class Aggregator:
             if group is not None:
                 group.analyzed += 1
                 group.negative += negative
-                group.score_sum += sentiment.score
+                group.score_sum += score
                 group.complaints += len(insight.complaints)
 
         haystack = normalize_match_text(record.text) if record.text is not None else None
@@ -548,10 +558,10 @@ class Aggregator:
             label_counts=labels,
             histogram=tuple(self.histogram),
             bin_edges=edges,
-            mean_score=self.score_sum / self.analyzed if self.analyzed else None,
+            mean_score=self.score_sum / _MICRO / self.analyzed if self.analyzed else None,
             negative_share=labels["negative"] / self.analyzed if self.analyzed else None,
             rating_counts=dict(sorted(self.ratings.items(), key=lambda kv: float(kv[0]))),
-            mean_rating=self.rating_sum / self.rating_n if self.rating_n else None,
+            mean_rating=self.rating_sum / _MICRO / self.rating_n if self.rating_n else None,
             rating_mismatches=self.rating_mismatches,
         )
 
@@ -590,7 +600,7 @@ class Aggregator:
                     reviews=acc.reviews,
                     analyzed=acc.analyzed,
                     failed=acc.reviews - acc.analyzed,
-                    mean_score=acc.score_sum / acc.analyzed if acc.analyzed else None,
+                    mean_score=acc.score_sum / _MICRO / acc.analyzed if acc.analyzed else None,
                     negative_share=acc.negative / acc.analyzed if acc.analyzed else None,
                     complaints=acc.complaints,
                     top_categories=tuple(
@@ -607,7 +617,7 @@ class Aggregator:
                 reviews=acc.reviews,
                 analyzed=acc.analyzed,
                 negative=acc.negative,
-                mean_score=acc.score_sum / acc.analyzed if acc.analyzed else None,
+                mean_score=acc.score_sum / _MICRO / acc.analyzed if acc.analyzed else None,
                 categories=dict(sorted(acc.categories.items(), key=lambda kv: (-kv[1], kv[0]))),
             )
             for week, acc in sorted(self.weeks.items())

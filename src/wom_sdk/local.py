@@ -373,6 +373,11 @@ class LocalServer:
             # With interrupt_requests on (the default), a queued request cancels
             # a *streaming* one in progress; the SDK wants every request answered.
             "--interrupt_requests", "false",
+            # The server's default (true) computes and keeps logits for every
+            # prompt token: with Gemma's 262k-token vocabulary that is 1 MiB per
+            # token (GiBs of RAM for one long prompt) and most of the prompt
+            # time. Only prompt logprobs (echo) need it; the SDK never asks.
+            "--logits_all", "false",
             *self._extra_args,
         ]  # fmt: skip
 

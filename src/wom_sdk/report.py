@@ -69,7 +69,8 @@ class Report:
         self.data = data
         self.title = title
         self.font = font
-        self._html: dict[bool, str] = {}
+        self._charts: dict[str, str] | None = None
+        self._font_notes: list[str] = []
 
     @property
     def totals(self) -> Totals:
@@ -134,21 +135,19 @@ class Report:
         )
 
     def _render_html(self, *, fragment: bool) -> str:
-        if fragment not in self._html:
+        from ._report_render import render_html
+
+        if self._charts is None:
+            # Charts are the slow part; the page and the notebook fragment share them.
             from ._charts import render_charts
             from ._fonts import find_cjk_font, missing_font_note
-            from ._report_render import render_html
 
             font = find_cjk_font(self.font)
-            notes = [] if font is not None else [missing_font_note(self.font)]
-            self._html[fragment] = render_html(
-                self.data,
-                render_charts(self.data, font),
-                title=self.title,
-                notes=notes,
-                fragment=fragment,
-            )
-        return self._html[fragment]
+            self._font_notes = [] if font is not None else [missing_font_note(self.font)]
+            self._charts = render_charts(self.data, font)
+        return render_html(
+            self.data, self._charts, title=self.title, notes=self._font_notes, fragment=fragment
+        )
 
 
 def build_report(

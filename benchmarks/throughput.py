@@ -1,0 +1,331 @@
+"""Throughput against a rate-limited endpoint: how close to the limit, at what cost in 429s.
+
+Each configuration starts its own fake OpenAI-compatible server as a subprocess
+(``python -m wom_sdk.testing --responder wom --latency 0.3 ...``), sends the
+same ``--n`` reviews through one client, stops the server with SIGTERM and
+reads its final stats line (requests, 429s, admitted tokens). Configurations:
+
+* ``sdk``       ``AsyncReviewAnalyzer.analyze_many`` told the limits
+                (``requests_per_minute`` / ``tokens_per_minute``);
+* ``sdk-learn`` the same, told nothing: it must learn the limits from the
+                ``x-ratelimit-*`` headers;
+* ``naive``     ``asyncio.gather`` over ``openai.AsyncOpenAI`` (its default
+                ``max_retries=2``) ``chat.completions.create`` calls under an
+                ``asyncio.Semaphore(32)``, sending byte-for-byte the request the
+                SDK renders for the same review (messages, ``response_format``
+                json_schema, ``max_tokens``, temperature).
+
+Two settings: ``rpm`` (``--rpm 600``: requests bind) and ``tpm``
+(``--rpm 10000 --tpm 600000``: tokens bind). The binding limit in reviews per
+minute is ``min(rpm, tpm / charged)``, where ``charged`` is what the server
+charges one request against its token bucket: the prompt tokens it estimates
+plus the request's ``max_tokens`` (the server's ``total_tokens`` stat counts
+the *completion* actually produced instead, far below ``max_tokens``, so it
+would overstate the limit).
+
+Reviews/min is successful reviews over the client's wall time (start of the
+batch to its last result). Timings depend on the machine's load: compare rows
+of one run, not absolute numbers across machines.
+
+    python benchmarks/throughput.py                      # every configuration, n=2000
+    python benchmarks/throughput.py --n 200 --only rpm/sdk,rpm/naive
+
+Results are merged into ``benchmarks/results/throughput.json`` (one entry per
+configuration, so configurations can be run one invocation at a time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import datetime as dt
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "results"
+EXAMPLES = ROOT / "examples" / "reviews.csv"
+DATA = Path("/work/shared/data/norm")
+MODEL = "fake-model"
+
+# name -> (server limits, client knows the limits?, client kind)
+SETTINGS: dict[str, dict[str, int]] = {
+    "rpm": {"rpm": 600},
+    "tpm": {"rpm": 10000, "tpm": 600000},
+}
+CLIENTS = ("sdk", "sdk-learn", "naive")
+
+
+# -- shared helpers (copied in each benchmark so that each file runs alone) -----------------
+def load_reviews(n: int) -> tuple[list[str], str]:
+    """``n`` review texts: examples/reviews.csv if present, else half Chinese, half English."""
+    if EXAMPLES.is_file():
+        with EXAMPLES.open(encoding="utf-8", newline="") as fh:
+            texts = [row["text"] for row in csv.DictReader(fh) if (row.get("text") or "").strip()]
+        source = str(EXAMPLES.relative_to(ROOT))
+    else:
+        zh = _jsonl_texts(DATA / "online_shopping_10_cats.jsonl", (n + 1) // 2)
+        en = _jsonl_texts(DATA / "uci_amazon_cells.jsonl", n // 2)
+        texts = [t for pair in zip(zh, en, strict=False) for t in pair] + zh[len(en):]
+        source = "online_shopping_10_cats.jsonl + uci_amazon_cells.jsonl (interleaved)"
+    if not texts:
+        raise SystemExit("no reviews found")
+    # Fewer reviews than asked: cycle (the fake server does not cache).
+    return [texts[i % len(texts)] for i in range(n)], source
+
+
+def _jsonl_texts(path: Path, n: int) -> list[str]:
+    out: list[str] = []
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            text = json.loads(line).get("text") or ""
+            if text.strip():
+                out.append(text)
+            if len(out) >= n:
+                break
+    return out
+
+
+class ServerProcess:
+    """``python -m wom_sdk.testing`` in a subprocess; ``stats`` is read after SIGTERM."""
+
+    def __init__(self, *args: str) -> None:
+        self.args = [sys.executable, "-m", "wom_sdk.testing", "--port", "0", *args]
+        self.stats: dict[str, Any] = {}
+        self.base_url = ""
+        self._proc: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> ServerProcess:
+        self._proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, text=True)
+        assert self._proc.stdout is not None
+        line = self._proc.stdout.readline()
+        if not line.startswith("READY "):
+            self._proc.kill()
+            raise RuntimeError(f"fake server did not start: {line!r}")
+        self.base_url = line.split(maxsplit=1)[1].strip()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._proc is not None
+        self._proc.send_signal(signal.SIGTERM)
+        try:
+            out, _ = self._proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            out, _ = self._proc.communicate()
+        lines = [x for x in out.splitlines() if x.startswith("{")]
+        self.stats = json.loads(lines[-1]) if lines else {}
+
+
+def environment() -> dict[str, Any]:
+    import openai
+
+    import wom_sdk
+
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip()
+    return {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "loadavg_at_start": os.getloadavg(),
+        "wom_sdk": wom_sdk.__version__,
+        "openai": openai.__version__,
+        "git_commit": commit,
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+    }
+
+
+def merge_results(name: str, entries: dict[str, Any], env: dict[str, Any]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    data: dict[str, Any] = {"runs": {}}
+    if path.is_file():
+        data = json.loads(path.read_text(encoding="utf-8"))
+    data.setdefault("runs", {}).update(entries)
+    data["environment"] = env
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+# -- the clients ------------------------------------------------------------------------------
+def render_requests(texts: list[str]) -> list[dict[str, Any]]:
+    """The exact ``chat.completions.create`` parameters the SDK sends for each review."""
+    from wom_sdk import ReviewAnalyzer
+    from wom_sdk._llm import EndpointMemory, Mode, converse
+
+    analyzer = ReviewAnalyzer(model=MODEL, api_key="unused", base_url="http://127.0.0.1:1/v1")
+    memory = EndpointMemory(Mode.JSON_SCHEMA)  # what "auto" settles on with this server
+    out = []
+    for text in texts:
+        call = analyzer._prepare("analyze", text).call
+        assert call is not None
+        out.append(next(converse(call, memory)).params)
+    return out
+
+
+async def run_sdk(base_url: str, texts: list[str], limits: dict[str, int] | None,
+                  concurrency: int | None) -> dict[str, Any]:
+    from wom_sdk import AsyncReviewAnalyzer
+
+    limits = limits or {}
+    analyzer = AsyncReviewAnalyzer(model=MODEL, api_key="test", base_url=base_url,
+                                   requests_per_minute=limits.get("rpm"),
+                                   tokens_per_minute=limits.get("tpm"))
+    async with analyzer:
+        t0 = time.perf_counter()
+        results = await analyzer.analyze_many(texts, max_concurrency=concurrency)
+        wall = time.perf_counter() - t0
+        errors: dict[str, int] = {}
+        for r in results:
+            if r.error is not None:
+                errors[r.error.kind] = errors.get(r.error.kind, 0) + 1
+        usage = analyzer.usage
+        return {
+            "ok": sum(r.ok for r in results), "failed": sum(not r.ok for r in results),
+            "errors": errors, "wall_s": wall, "client_429s": analyzer.limiter.throttled,
+            "client_requests": usage.requests, "max_tokens": analyzer.max_output_tokens,
+            "learned_limits": {"rpm": analyzer.limiter.requests_per_minute,
+                               "tpm": analyzer.limiter.tokens_per_minute},
+        }
+
+
+async def run_naive(base_url: str, requests: list[dict[str, Any]],
+                    concurrency: int) -> dict[str, Any]:
+    import openai
+
+    client = openai.AsyncOpenAI(base_url=base_url, api_key="test")  # max_retries=2 (default)
+    sem = asyncio.Semaphore(concurrency)
+
+    async def one(params: dict[str, Any]) -> Any:
+        async with sem:
+            return await client.chat.completions.create(**params)
+
+    async with client:
+        t0 = time.perf_counter()
+        got = await asyncio.gather(*(one(p) for p in requests), return_exceptions=True)
+        wall = time.perf_counter() - t0
+    errors: dict[str, int] = {}
+    for g in got:
+        if isinstance(g, BaseException):
+            errors[type(g).__name__] = errors.get(type(g).__name__, 0) + 1
+    failed = sum(errors.values())
+    return {"ok": len(got) - failed, "failed": failed, "errors": errors, "wall_s": wall,
+            "max_tokens": requests[0].get("max_tokens")}
+
+
+def charged_tokens(requests: list[dict[str, Any]]) -> float:
+    """Mean tokens the fake server charges a request: its prompt estimate plus max_tokens."""
+    from wom_sdk.testing._limits import estimate_prompt_tokens
+
+    total = sum(estimate_prompt_tokens(p["messages"]) + p["max_tokens"] for p in requests)
+    return total / len(requests)
+
+
+def summarize(setting: str, client: str, limits: dict[str, int], n: int, charged: float,
+              res: dict[str, Any], stats: dict[str, Any]) -> dict[str, Any]:
+    succeeded = stats.get("succeeded") or 0
+    binding = float(limits["rpm"])
+    binding_by = "rpm"
+    if "tpm" in limits and charged:
+        by_tokens = limits["tpm"] / charged
+        if by_tokens < binding:
+            binding, binding_by = by_tokens, "tpm"
+    per_min = res["ok"] / res["wall_s"] * 60 if res["wall_s"] else 0.0
+    requests = stats.get("requests") or 0
+    limited = stats.get("rate_limited") or 0
+    return {
+        "setting": setting, "client": client, "server_limits": limits, "n": n, **res,
+        "reviews_per_min": per_min,
+        "binding_limit_per_min": binding, "binding": binding_by,
+        "ratio_to_limit": per_min / binding if binding else None,
+        "server_achieved_rpm": stats.get("achieved_rpm"),
+        "server_ratio_to_limit": (stats.get("achieved_rpm") or 0) / binding if binding else None,
+        "charged_tokens_per_request": charged,
+        "stats_prompt_tokens_per_request": stats["prompt_tokens"] / succeeded if succeeded else 0,
+        "stats_total_tokens_per_request": stats["total_tokens"] / succeeded if succeeded else 0,
+        "requests": requests, "rate_limited": limited,
+        "rate_limited_pct": 100.0 * limited / requests if requests else 0.0,
+        "server_stats": stats,
+    }
+
+
+def run_one(setting: str, client: str, texts: list[str], args: argparse.Namespace,
+            requests: list[dict[str, Any]]) -> dict[str, Any]:
+    limits = SETTINGS[setting]
+    flags = ["--responder", "wom", "--latency", str(args.latency), "--model", MODEL]
+    for key, value in limits.items():
+        flags += [f"--{key}", str(value)]
+    with ServerProcess(*flags) as server:
+        if client == "naive":
+            res = asyncio.run(run_naive(server.base_url, requests, args.naive_concurrency))
+        else:
+            told = limits if client == "sdk" else None
+            res = asyncio.run(run_sdk(server.base_url, texts, told, args.concurrency))
+    return summarize(setting, client, limits, len(texts), charged_tokens(requests), res,
+                     server.stats)
+
+
+HEADER = ("| setting | client | reviews | ok | failed | wall s | reviews/min | binding limit/min "
+          "| ratio | 429s | 429 % of requests |\n"
+          "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+
+
+def row(r: dict[str, Any]) -> str:
+    lim = ", ".join(f"{k} {v}" for k, v in r["server_limits"].items())
+    return (f"| {r['setting']} ({lim}) | {r['client']} | {r['n']} | {r['ok']} | {r['failed']} "
+            f"| {r['wall_s']:.1f} | {r['reviews_per_min']:.1f} "
+            f"| {r['binding_limit_per_min']:.1f} ({r['binding']}) | {r['ratio_to_limit']:.3f} "
+            f"| {r['rate_limited']} | {r['rate_limited_pct']:.1f} |")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=2000, help="reviews per configuration")
+    parser.add_argument("--only", default="",
+                        help="comma-separated SETTING/CLIENT list, e.g. rpm/sdk,tpm/naive "
+                             f"(settings {sorted(SETTINGS)}, clients {list(CLIENTS)})")
+    parser.add_argument("--latency", type=float, default=0.3, help="fake server seconds/answer")
+    parser.add_argument("--concurrency", type=int, default=None,
+                        help="SDK max_concurrency (default: the SDK's own)")
+    parser.add_argument("--naive-concurrency", type=int, default=32)
+    parser.add_argument("--tag", default="", help="suffix for the result keys (e.g. n200)")
+    args = parser.parse_args()
+
+    wanted = [x.strip() for x in args.only.split(",") if x.strip()] or [
+        f"{s}/{c}" for s in SETTINGS for c in CLIENTS]
+    for w in wanted:
+        s, _, c = w.partition("/")
+        if s not in SETTINGS or c not in CLIENTS:
+            parser.error(f"unknown configuration {w!r}")
+    texts, source = load_reviews(args.n)
+    # Rendered for every configuration: the naive client sends them, and the token
+    # limit in reviews/min is computed from them.
+    requests = render_requests(texts)
+    env = environment()
+    env["reviews_source"] = source
+    print(f"{len(texts)} reviews from {source}; configurations: {', '.join(wanted)}",
+          file=sys.stderr)
+    print(HEADER, flush=True)
+    for w in wanted:
+        setting, _, client = w.partition("/")
+        r = run_one(setting, client, texts, args, requests)
+        print(row(r), flush=True)
+        key = f"{w}{'@' + args.tag if args.tag else ''}"
+        path = merge_results("throughput", {key: r}, env)
+    print(f"\nresults: {path.relative_to(ROOT)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: lint, types, then every test (slow end-to-end ones included).
+# Pass pytest arguments to narrow it, e.g. `scripts/test.sh -m "not slow"`.
+source "$(dirname "$0")/_venv.sh" "test,report,pandas,local"
+.venv/bin/ruff check src tests benchmarks examples
+.venv/bin/mypy
+# `-m ""` lifts the default "not slow" filter of pyproject's addopts.
+.venv/bin/python -m pytest -m "" "$@"

@@ -1,0 +1,147 @@
+"""``wom analyze`` in a real process, killed mid-run and run again.
+
+The fake OpenAI server runs in this process (``FakeOpenAIServer``) with a
+responder that answers like the SDK expects (quotes taken from the review), so
+every review can end as an insight; the command line runs as a subprocess that
+is killed with SIGKILL (no chance to clean up) or interrupted with SIGINT.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wom_sdk.testing import FakeOpenAIServer
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform == "win32",
+                                                    reason="POSIX signals")]
+
+N_REVIEWS = 200
+_REVIEW = re.compile(r'<review-(\w+)(?: id="([^"]*)")?>\n(.*?)\n</review-\1>', re.S)
+
+
+def _answer(text: str) -> dict[str, Any]:
+    body = "\n".join(x for x in text.split("\n")
+                     if not x.startswith(("Product: ", "Star rating: ")))
+    zh = any("\u4e00" <= ch <= "\u9fff" for ch in body)
+    return {"language": "zh" if zh else "en",
+            "sentiment": {"label": "negative", "score": -0.6},
+            "complaints": [{"aspect": "battery", "category": "battery", "quote": body[:6],
+                            "severity": "medium"}],
+            "praise": [], "summary": "s",
+            "reply": "感谢您的反馈，我们会改进。" if zh else "Thanks, we will look into it."}
+
+
+def responder(request: dict[str, Any]) -> str:
+    user = next(m["content"] for m in request["messages"] if m["role"] == "user")
+    found = _REVIEW.findall(user)
+    if any(rid for _, rid, _ in found):
+        return json.dumps({"results": [{"id": rid, **_answer(t)} for _, rid, t in found]},
+                          ensure_ascii=False)
+    return json.dumps(_answer(found[0][2]), ensure_ascii=False)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer(responder=responder, latency=0.05) as srv:
+        yield srv
+
+
+@pytest.fixture
+def reviews(tmp_path: Path) -> Path:
+    path = tmp_path / "reviews.csv"
+    lines = ["id,product,text"]
+    for i in range(N_REVIEWS):
+        text = f"第{i}条：电池一天要充三次" if i % 2 else f"Review {i}: the battery dies by noon"
+        lines.append(f"id-{i},Phone,{text}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _command(server: FakeOpenAIServer, src: Path, out: Path) -> list[str]:
+    return [sys.executable, "-m", "wom_sdk", "analyze", str(src), "-o", str(out),
+            "--base-url", server.base_url, "--model", "gpt-4o-mini",
+            "--rpm", "60000", "--concurrency", "4"]
+
+
+def _lines(out: Path) -> list[str]:
+    return out.read_bytes().decode("utf-8").splitlines() if out.exists() else []
+
+
+def _start_and_wait(cmd: list[str], out: Path, at_least: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while len(_lines(out)) < at_least:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "no progress"
+        time.sleep(0.02)
+    return proc
+
+
+def _assert_complete(out: Path) -> None:
+    records = [json.loads(line) for line in _lines(out)]  # every line is whole JSON
+    ids = [r["id"] for r in records]
+    assert len(ids) == len(set(ids)), "an id was written twice"
+    assert sorted(ids) == sorted(f"id-{i}" for i in range(N_REVIEWS))
+    assert all(r["insight"] is not None and r["error"] is None for r in records)
+
+
+def test_sigkill_then_rerun_writes_every_id_exactly_once(
+        server: FakeOpenAIServer, reviews: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    cmd = _command(server, reviews, out)
+    proc = _start_and_wait(cmd, out, at_least=30)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    killed_at = len(_lines(out))
+    assert 30 <= killed_at < N_REVIEWS
+    summary = tmp_path / "summary.json"
+    done = subprocess.run([*cmd, "--summary-json", str(summary)], capture_output=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr.decode()
+    _assert_complete(out)
+    s = json.loads(summary.read_text(encoding="utf-8"))
+    assert s["skipped_done"] + s["analyzed"] == N_REVIEWS
+    assert s["skipped_done"] >= killed_at - 1  # at most the cut last line is redone
+
+
+def test_repeated_kills_never_duplicate_or_corrupt(
+        server: FakeOpenAIServer, reviews: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    cmd = _command(server, reviews, out)
+    for target in (20, 60, 110):
+        proc = _start_and_wait(cmd, out, at_least=target)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    done = subprocess.run(cmd, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()
+    _assert_complete(out)
+
+
+def test_ctrl_c_finishes_in_flight_work_and_says_how_to_resume(
+        server: FakeOpenAIServer, reviews: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    cmd = _command(server, reviews, out)
+    proc = _start_and_wait(cmd, out, at_least=20)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err.decode()
+    message = err.decode()
+    assert "run the same command again" in message
+    assert "wom analyze" in message and "Traceback" not in message
+    lines = _lines(out)
+    assert 20 <= len(lines) < N_REVIEWS
+    assert out.read_bytes().endswith(b"\n")  # stopped between lines, nothing cut
+    done = subprocess.run(cmd, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()
+    _assert_complete(out)

@@ -1,0 +1,54 @@
+"""The ``wom`` entry points: ``python -m wom_sdk``, cheap imports, ``wom demo`` without the extra."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import wom_sdk.local
+from wom_sdk.cli import build_parser, main
+
+
+def test_python_m_wom_sdk_is_wom() -> None:
+    done = subprocess.run([sys.executable, "-m", "wom_sdk", "--help"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0
+    assert "analyze" in done.stdout and "demo" in done.stdout
+
+
+def test_importing_wom_sdk_does_not_import_the_command_line() -> None:
+    code = ("import sys, wom_sdk; print(sorted(m for m in sys.modules "
+            "if m.startswith(('wom_sdk.cli', 'wom_sdk._cli_', 'tqdm'))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_every_subcommand_is_registered() -> None:
+    text = build_parser().format_help()
+    for command in ("analyze", "demo"):
+        assert command in text
+
+
+def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert "usage: wom" in capsys.readouterr().err
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert "wom-sdk" in capsys.readouterr().out
+
+
+def test_demo_without_the_local_extra_says_how_to_install(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(wom_sdk.local, "is_available",
+                        lambda: (False, "missing llama_cpp; install with: ..."))
+    assert main(["demo"]) == 1
+    err = capsys.readouterr().err
+    assert ('CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON '
+            "-DGGML_F16C=ON\" pip install 'wom-sdk[local]'") in err
+    assert "missing llama_cpp" in err

@@ -1,0 +1,80 @@
+"""Streaming: memory stays flat as the input grows, and 100,000 reviews take seconds.
+
+Peak memory is measured with tracemalloc (Python allocations) around
+``build_report`` on a file. Before measuring, one untraced run warms the
+bounded caches (pydantic's JSON string cache, the aspect/date lru caches) so
+that the small and the large run start from the same state.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from helpers.synth import synthetic_results, write_jsonl
+
+from wom_sdk.report import build_report
+
+
+def _measure(path: Path) -> tuple[float, int]:
+    gc.collect()
+    tracemalloc.start()
+    started = time.perf_counter()
+    report = build_report(path)
+    elapsed = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert report.totals.reviews > 0
+    return elapsed, peak
+
+
+def test_synthetic_results_are_realistic_and_reproducible() -> None:
+    first = list(synthetic_results(300, seed=3))
+    assert first == list(synthetic_results(300, seed=3))
+    assert first != list(synthetic_results(300, seed=4))
+    langs = {r["insight"]["language"] for r in first if r["insight"]}
+    assert langs == {"zh", "en"}
+    assert any(r["error"] for r in first)
+    assert len({r.get("product") for r in first}) >= 6
+    for r in first:
+        if r["insight"]:
+            for c in r["insight"]["complaints"]:
+                assert c["category"] and c["severity"] in {"low", "medium", "high"}
+
+
+def test_memory_does_not_grow_with_the_input(tmp_path: Path) -> None:
+    small, big = tmp_path / "small.jsonl", tmp_path / "big.jsonl"
+    write_jsonl(small, 1_000, seed=1)
+    write_jsonl(big, 5_000, seed=2)
+    build_report(big)  # warm-up, untraced
+    _, peak_small = _measure(small)
+    _, peak_big = _measure(big)
+    # Holding the insights would make the 5x input take ~5x the memory.
+    assert peak_big < 1.5 * peak_small + 300_000, (peak_small, peak_big)
+
+
+@pytest.mark.slow
+def test_100k_reviews_in_seconds_with_flat_memory(tmp_path: Path) -> None:
+    path_20k, path_100k = tmp_path / "20k.jsonl", tmp_path / "100k.jsonl"
+    write_jsonl(path_20k, 20_000, seed=1)
+    write_jsonl(path_100k, 100_000, seed=2)
+
+    started = time.perf_counter()
+    report = build_report(path_100k)
+    html = report.to_html()
+    elapsed = time.perf_counter() - started
+    assert report.totals.reviews == 100_000
+    assert report.alerts, "the synthetic battery spike should raise an alert"
+    assert len(html) < 2_000_000
+    # ~4 s on an idle 2-core machine; the bound leaves room for a busy CI box.
+    assert elapsed < 60, elapsed
+
+    _, peak_20k = _measure(path_20k)
+    _, peak_100k = _measure(path_100k)
+    print(f"100k: {elapsed:.1f}s report+HTML; tracemalloc peak {peak_20k / 1e6:.2f} MB at 20k, "
+          f"{peak_100k / 1e6:.2f} MB at 100k")
+    assert peak_100k < 1.25 * peak_20k + 300_000, (peak_20k, peak_100k)
+    assert peak_100k < 16_000_000
