@@ -40,6 +40,7 @@ import argparse
 import asyncio
 import csv
 import datetime as dt
+import itertools
 import json
 import os
 import platform
@@ -174,14 +175,52 @@ def render_requests(texts: list[str]) -> list[dict[str, Any]]:
     return out
 
 
+def _trace(limiter: Any, sends: list[float], throttled: list[float]) -> None:
+    """Record when each request leaves the limiter, and when each 429 is reported to it."""
+    acquire, penalize = limiter.aacquire, limiter.penalize
+
+    async def traced_acquire(tokens: int) -> Any:
+        r = await acquire(tokens)
+        sends.append(time.monotonic())
+        return r
+
+    def traced_penalize(retry_after: float | None) -> float:
+        throttled.append(time.monotonic())
+        return float(penalize(retry_after))
+
+    limiter.aacquire, limiter.penalize = traced_acquire, traced_penalize
+
+
+def trace_summary(sends: list[float], throttled: list[float], rpm: float) -> dict[str, Any]:
+    """How bursty the client's sends were: sends in the busiest 1-second window, and before 429s."""
+    sends = sorted(sends)
+    busiest, j = 0, 0
+    for i, t in enumerate(sends):
+        while sends[j] < t - 1.0:
+            j += 1
+        busiest = max(busiest, i - j + 1)
+    gaps = [b - a for a, b in itertools.pairwise(sends)]
+    before = [sum(1 for s in sends if t - 1.0 <= s <= t) for t in throttled]
+    t0 = sends[0] if sends else 0.0
+    return {"sends": len(sends), "busiest_1s_window": busiest, "per_second_limit": rpm / 60,
+            "max_gap_s": max(gaps, default=0.0),
+            "gaps_over_0.5s": sum(g > 0.5 for g in gaps),
+            "throttled_at_s": [round(t - t0, 2) for t in throttled],
+            "sends_in_1s_before_each_429": before}
+
+
 async def run_sdk(base_url: str, texts: list[str], limits: dict[str, int] | None,
-                  concurrency: int | None) -> dict[str, Any]:
+                  concurrency: int | None, trace: bool = False) -> dict[str, Any]:
     from wom_sdk import AsyncReviewAnalyzer
 
     limits = limits or {}
     analyzer = AsyncReviewAnalyzer(model=MODEL, api_key="test", base_url=base_url,
                                    requests_per_minute=limits.get("rpm"),
                                    tokens_per_minute=limits.get("tpm"))
+    sends: list[float] = []
+    throttled: list[float] = []
+    if trace:
+        _trace(analyzer.limiter, sends, throttled)
     async with analyzer:
         t0 = time.perf_counter()
         results = await analyzer.analyze_many(texts, max_concurrency=concurrency)
@@ -197,6 +236,8 @@ async def run_sdk(base_url: str, texts: list[str], limits: dict[str, int] | None
             "client_requests": usage.requests, "max_tokens": analyzer.max_output_tokens,
             "learned_limits": {"rpm": analyzer.limiter.requests_per_minute,
                                "tpm": analyzer.limiter.tokens_per_minute},
+            **({"trace": trace_summary(sends, throttled, limits.get("rpm") or 600)}
+               if trace else {}),
         }
 
 
@@ -271,7 +312,8 @@ def run_one(setting: str, client: str, texts: list[str], args: argparse.Namespac
             res = asyncio.run(run_naive(server.base_url, requests, args.naive_concurrency))
         else:
             told = limits if client == "sdk" else None
-            res = asyncio.run(run_sdk(server.base_url, texts, told, args.concurrency))
+            res = asyncio.run(run_sdk(server.base_url, texts, told, args.concurrency,
+                                      args.trace))
     return summarize(setting, client, limits, len(texts), charged_tokens(requests), res,
                      server.stats)
 
@@ -299,6 +341,8 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=None,
                         help="SDK max_concurrency (default: the SDK's own)")
     parser.add_argument("--naive-concurrency", type=int, default=32)
+    parser.add_argument("--trace", action="store_true",
+                        help="record the SDK's send times and 429s (burstiness diagnosis)")
     parser.add_argument("--tag", default="", help="suffix for the result keys (e.g. n200)")
     args = parser.parse_args()
 

@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # `helpers` importable from every test folder
 
-from wom_sdk import RetryPolicy  # noqa: E402
+from wom_sdk import RetryPolicy
 
 #: What tests use when no real key is set; cassettes never contain a real one.
 FAKE_API_KEY = "sk-test-not-a-real-key"

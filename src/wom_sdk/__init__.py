@@ -80,8 +80,5 @@ __all__ = [
 for _name in __all__:
     _obj = globals()[_name]
     if isinstance(_obj, type) and _obj.__module__.startswith("wom_sdk._"):
-        try:
-            _obj.__module__ = "wom_sdk"
-        except (TypeError, AttributeError):  # pragma: no cover - builtins, frozen types
-            pass
+        _obj.__module__ = "wom_sdk"
 del _name, _obj

@@ -124,7 +124,9 @@ def _pack_fallback(exc: BaseException) -> bool:
 
 
 # -- sync driver (threads) ----------------------------------------------------------------
-def _unit_sync(analyzer: ReviewAnalyzer, unit: Unit, kw: dict[str, Any]) -> list[tuple[int, BatchResult]]:
+def _unit_sync(
+    analyzer: ReviewAnalyzer, unit: Unit, kw: dict[str, Any]
+) -> list[tuple[int, BatchResult]]:
     pending = unit
     out: list[tuple[int, BatchResult]] = []
     if len(unit) > 1:
@@ -139,7 +141,9 @@ def _unit_sync(analyzer: ReviewAnalyzer, unit: Unit, kw: dict[str, Any]) -> list
         pending = [(i, r) for i, r in unit if r.id not in got and r.id not in invalid]
     for i, r in pending:
         try:
-            out.append(_ok(i, r, analyzer.analyze(r.text, product=r.product, rating=r.rating, **kw)))
+            out.append(
+                _ok(i, r, analyzer.analyze(r.text, product=r.product, rating=r.rating, **kw))
+            )
         except Exception as e:
             out.append(_failed(i, r, e))
     return out
@@ -230,8 +234,9 @@ async def aiter_batch(
             task.cancel()
 
 
-def in_order(pairs: Iterable[tuple[int, BatchResult]],
-             on_result: Callable[[BatchResult], None] | None) -> list[BatchResult]:
+def in_order(
+    pairs: Iterable[tuple[int, BatchResult]], on_result: Callable[[BatchResult], None] | None
+) -> list[BatchResult]:
     """Collect (index, result) pairs into input order, reporting each as it arrives."""
     got: dict[int, BatchResult] = {}
     for idx, res in pairs:
@@ -239,4 +244,3 @@ def in_order(pairs: Iterable[tuple[int, BatchResult]],
         if on_result is not None:
             on_result(res)
     return [got[i] for i in sorted(got)]
-

@@ -38,13 +38,15 @@ class SQLiteCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = sqlite3.connect(
-            self.path, timeout=busy_timeout, check_same_thread=False, isolation_level=None)
+            self.path, timeout=busy_timeout, check_same_thread=False, isolation_level=None
+        )
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         self._conn.execute(
             "CREATE TABLE IF NOT EXISTS responses ("
-            " key TEXT PRIMARY KEY, value TEXT NOT NULL, created REAL NOT NULL)")
+            " key TEXT PRIMARY KEY, value TEXT NOT NULL, created REAL NOT NULL)"
+        )
         self.hits = 0
         self.misses = 0
 
@@ -58,8 +60,11 @@ class SQLiteCache:
 
     def get(self, key: str) -> dict[str, Any] | None:
         with self._lock:
-            row = self._connection().execute(
-                "SELECT value FROM responses WHERE key = ?", (key,)).fetchone()
+            row = (
+                self._connection()
+                .execute("SELECT value FROM responses WHERE key = ?", (key,))
+                .fetchone()
+            )
         if row is None:
             self.misses += 1
             return None
@@ -72,7 +77,8 @@ class SQLiteCache:
         with self._lock:
             self._connection().execute(
                 "INSERT OR REPLACE INTO responses (key, value, created) VALUES (?, ?, ?)",
-                (key, data, time.time()))
+                (key, data, time.time()),
+            )
 
     def __len__(self) -> int:
         with self._lock:

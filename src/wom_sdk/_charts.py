@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from ._fonts import FontChoice
-from ._report_aggregate import ReportData
+from ._report_types import ReportData
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -61,6 +61,7 @@ def render_charts(data: ReportData, font: FontChoice | None) -> dict[str, str]:
                 title="Share of negative reviews per product (%)",
                 xlabel="% negative",
                 color=COLORS["negative"],
+                counts=False,
             )
         if len(data.weeks) > 1:
             charts["weeks"] = _weeks(data)
@@ -98,6 +99,13 @@ def _png(fig: Figure) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+def _integer_ticks(axis: Any) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    # Counts are whole reviews: "0.25 complaints" ticks read as a bug.
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
 def _short(label: str) -> str:
     return label if len(label) <= _LABEL_CHARS else label[: _LABEL_CHARS - 1] + "…"
 
@@ -112,6 +120,7 @@ def _sentiment(data: ReportData) -> str:
     counts = [s.label_counts[label] for label in labels]
     left.bar(labels, counts, color=[COLORS.get(label, COLORS["accent"]) for label in labels])
     left.set_title("Sentiment labels")
+    _integer_ticks(left.yaxis)
     left.set_ylabel("reviews")
     for i, n in enumerate(counts):
         left.annotate(f"{n:,}", (i, n), ha="center", va="bottom", fontsize=8)
@@ -125,6 +134,7 @@ def _sentiment(data: ReportData) -> str:
     ]
     right.bar(centers, s.histogram, width=width * 0.92, color=colors)
     right.set_xlim(-1, 1)
+    _integer_ticks(right.yaxis)
     right.set_title("Sentiment score histogram (-1 very negative … +1 very positive)")
     right.set_xlabel("score")
     right.set_ylabel("reviews")
@@ -165,6 +175,7 @@ def _categories(data: ReportData) -> str:
     )
     ax.set_yticks(ys, names)
     ax.set_title("Complaint themes")
+    _integer_ticks(ax.xaxis)
     ax.legend(loc="lower right", frameon=False)
     return _png(fig)
 
@@ -176,6 +187,7 @@ def _bars(
     title: str,
     xlabel: str,
     color: str = COLORS["accent"],
+    counts: bool = True,
 ) -> str:
     from matplotlib.figure import Figure
 
@@ -186,6 +198,8 @@ def _bars(
     ax.set_yticks(ys, [_short(label) for label in labels][::-1])
     ax.set_title(title)
     ax.set_xlabel(xlabel)
+    if counts:
+        _integer_ticks(ax.xaxis)
     return _png(fig)
 
 
@@ -199,6 +213,7 @@ def _weeks(data: ReportData) -> str:
     volume = ax.twinx()
     volume.bar(xs, [w.analyzed for w in weeks], color="#d9e2ec", width=0.7, zorder=0)
     volume.set_ylabel("analyzed reviews")
+    _integer_ticks(volume.yaxis)
     volume.spines["right"].set_visible(True)
     ax.set_zorder(volume.get_zorder() + 1)
     ax.patch.set_visible(False)

@@ -120,6 +120,12 @@ class CleanedReview:
 def clean_review(text: str, *, max_chars: int = DEFAULT_MAX_CHARS) -> CleanedReview:
     """Clean a review for analysis.
 
+    In order: line breaks become ``\n``; text that looks like HTML (a known tag)
+    is reduced to what a browser shows, text with only entities is unescaped;
+    control and invisible characters are removed; trailing spaces are dropped
+    and two or more blank lines become one; the text is stripped and, if still
+    too long, cut at ``max_chars``. Nothing is NFKC-normalized.
+
     Args:
         text: the review as the customer wrote it (or as scraped).
         max_chars: longer text is cut at a sentence or word boundary near the limit.

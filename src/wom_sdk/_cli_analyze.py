@@ -1,4 +1,4 @@
-"""``wom analyze`` (a file of reviews to a JSONL of insights) and ``wom demo``.
+"""``wom analyze``: a file of reviews to a JSONL of insights.
 
 The run streams: the input is read lazily, results are written as they
 complete, and the only state that grows with the input is the set of review
@@ -37,7 +37,21 @@ if TYPE_CHECKING:
     from ._client import ReviewAnalyzer
     from .types import BatchResult, ReviewRecord
 
-__all__ = ["STOP_AFTER", "AnalyzerFactory", "BatchRun", "register"]
+__all__ = [
+    "ENDPOINT_KINDS",
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "STOP_AFTER",
+    "AnalyzerFactory",
+    "BatchRun",
+    "analyzer_factory",
+    "fail",
+    "positive_int",
+    "register",
+    "run_analyze",
+]
 
 #: Builds the analyzer from ``ReviewAnalyzer``'s keyword arguments (tests inject a mock).
 AnalyzerFactory = Callable[..., "ReviewAnalyzer"]
@@ -67,6 +81,7 @@ class BatchRun:
         limit: int | None = None,
         progress: bool = False,
         on_result: Callable[[BatchResult], None] | None = None,
+        resume_hint: str | None = None,
     ) -> None:
         self.analyzer = analyzer
         self.source = source
@@ -78,6 +93,7 @@ class BatchRun:
         self.limit = limit
         self.show_progress = progress
         self.on_result = on_result
+        self.resume_hint = resume_hint
         self._done: set[str] = set()
         self._held: list[BatchResult] = []
         self._stop_reason: str | None = None
@@ -239,8 +255,10 @@ class _SigintHandler:
             # Every finished result is already flushed; a line cut now is
             # dropped when the run is resumed. Threads blocked in HTTP calls
             # would delay a normal exit until their timeouts.
+            hint = (f" To continue, run the same command again:\n  {run.resume_hint}"
+                    if run.resume_hint else "")
             print(f"\nStopped. {run.writer.written} results written this run to "
-                  f"{run.writer.path}.", file=sys.stderr, flush=True)
+                  f"{run.writer.path}.{hint}", file=sys.stderr, flush=True)
             os._exit(EXIT_INTERRUPTED)
         run.summary.interrupted = True
         run.stop("interrupted (Ctrl-C)")
@@ -248,7 +266,7 @@ class _SigintHandler:
 
 
 # -- the `analyze` command ----------------------------------------------------------------------
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -258,7 +276,7 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _positive_float(text: str) -> float:
+def positive_float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
@@ -276,15 +294,15 @@ def _add_endpoint_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--api-key-env", metavar="NAME",
                    help="read the API key from this environment variable instead of "
                         "OPENAI_API_KEY (a key is never given on the command line)")
-    g.add_argument("--rpm", type=_positive_float, metavar="N",
+    g.add_argument("--rpm", type=positive_float, metavar="N",
                    help="the provider's requests-per-minute limit (default: learned "
                         "from its headers)")
-    g.add_argument("--tpm", type=_positive_float, metavar="N",
+    g.add_argument("--tpm", type=positive_float, metavar="N",
                    help="the provider's tokens-per-minute limit")
-    g.add_argument("--concurrency", type=_positive_int, metavar="N",
+    g.add_argument("--concurrency", type=positive_int, metavar="N",
                    help="most reviews in flight at once (default 64; the rate limit sets "
                         "the real pace)")
-    g.add_argument("--pack", type=_positive_int, default=1, metavar="N",
+    g.add_argument("--pack", type=positive_int, default=1, metavar="N",
                    help="send up to N short reviews per request (fewer prompt tokens)")
     g.add_argument("--cache", metavar="PATH",
                    help="SQLite file answering identical requests again for free")
@@ -307,7 +325,7 @@ def _add_column_options(p: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: Any) -> None:
-    """Add ``analyze`` and ``demo`` to the ``wom`` parser's subcommands."""
+    """Add ``analyze`` to the ``wom`` parser's subcommands."""
     p = subparsers.add_parser(
         "analyze", help="analyze a file of reviews into a JSONL of insights",
         description="Analyze every review of INPUT with an LLM and append one JSON line per "
@@ -322,7 +340,7 @@ def register(subparsers: Any) -> None:
     _add_column_options(p)
     _add_endpoint_options(p)
     g = p.add_argument_group("run")
-    g.add_argument("--limit", type=_positive_int, metavar="N",
+    g.add_argument("--limit", type=positive_int, metavar="N",
                    help="only the first N reviews of the input")
     mode = g.add_mutually_exclusive_group()
     mode.add_argument("--overwrite", action="store_true",
@@ -337,19 +355,8 @@ def register(subparsers: Any) -> None:
                         "(default: WOM_PRICES, else a built-in approximate table)")
     p.set_defaults(func=run_analyze)
 
-    d = subparsers.add_parser(
-        "demo", help="analyze a few example reviews offline with the bundled small model",
-        description="Start the bundled local model (Gemma 3 270M, needs the `local` extra), "
-                    "analyze a few example reviews and print the results. Demo-grade: "
-                    "real results need a real endpoint.")
-    d.add_argument("--limit", type=_positive_int, default=3, metavar="N",
-                   help="how many example reviews (default 3; ~7-25 s each on 2 cores)")
-    d.add_argument("-o", "--output", default="wom-demo.jsonl", metavar="OUTPUT.jsonl")
-    d.add_argument("--input", metavar="FILE", help="your own reviews instead of the examples")
-    d.set_defaults(func=run_demo)
 
-
-def _factory(args: argparse.Namespace) -> AnalyzerFactory:
+def analyzer_factory(args: argparse.Namespace) -> AnalyzerFactory:
     factory: AnalyzerFactory | None = getattr(args, "analyzer_factory", None)
     if factory is None:
         from ._client import ReviewAnalyzer
@@ -374,7 +381,7 @@ def _resume_command(argv: Sequence[str]) -> str:
     return shlex.join(["wom", *kept])
 
 
-def _fail(message: str, status: int) -> int:
+def fail(message: str, status: int) -> int:
     print(f"wom: error: {message}", file=sys.stderr)
     return status
 
@@ -382,32 +389,39 @@ def _fail(message: str, status: int) -> int:
 def run_analyze(args: argparse.Namespace) -> int:
     """``wom analyze``: the exit status."""
     if args.input != "-" and Path(args.input).resolve() == Path(args.output).resolve():
-        return _fail("the output file must not be the input file", EXIT_USAGE)
+        return fail("the output file must not be the input file", EXIT_USAGE)
     try:
         prices = load_prices(args.prices)
         source = open_source(args.input, fmt=args.format, text_column=args.text_column,
                              id_column=args.id_column, product_column=args.product_column,
                              rating_column=args.rating_column, date_column=args.date_column)
     except (InputError, PricesError) as e:
-        return _fail(str(e), EXIT_USAGE)
+        return fail(str(e), EXIT_USAGE)
     try:
-        analyzer = _factory(args)(
+        analyzer = analyzer_factory(args)(
             model=args.model, api_key=_api_key(args.api_key_env), base_url=args.base_url,
             requests_per_minute=args.rpm, tokens_per_minute=args.tpm, cache=args.cache,
             prompts_dir=args.prompts_dir)
     except ConfigurationError as e:
         source.close()
-        return _fail(e.message, EXIT_FAILED)
+        return fail(e.message, EXIT_FAILED)
     mode = (OutputMode.OVERWRITE if args.overwrite
             else OutputMode.RETRY_ERRORS if args.retry_errors else OutputMode.RESUME)
     summary = RunSummary(input=args.input, output=args.output)
+    resume = _resume_command(getattr(args, "argv", []))
     run = BatchRun(analyzer, source, ResultWriter(args.output, mode), summary, prices=prices,
                    pack=args.pack, concurrency=args.concurrency, limit=args.limit,
-                   progress=Progress.wanted(args.quiet))
+                   progress=Progress.wanted(args.quiet), resume_hint=resume)
     try:
         status = run.run()
     except OutputBusyError as e:
-        return _fail(str(e), EXIT_FAILED)
+        return fail(str(e), EXIT_FAILED)
+    except OSError as e:
+        # A file that cannot be read or written (permissions, a full disk).
+        # Every line written before is complete: the same command continues later.
+        where = f": {e.filename}" if e.filename else ""
+        return fail(f"{e.strerror or e}{where}; the finished results are kept in "
+                     f"{args.output}, run the same command again to continue", EXIT_FAILED)
     finally:
         analyzer.close()
     if not args.quiet:
@@ -416,114 +430,10 @@ def run_analyze(args: argparse.Namespace) -> int:
         summary.write_json(args.summary_json)
     if status == EXIT_INTERRUPTED:
         print(f"Interrupted. Everything finished is in {args.output}; to continue, run the "
-              f"same command again:\n  {_resume_command(getattr(args, 'argv', []))}",
-              file=sys.stderr)
+              f"same command again:\n  {resume}", file=sys.stderr)
     elif status == EXIT_FAILED:
         if args.quiet:
             print(f"wom: stopped: {summary.stopped_reason}", file=sys.stderr)
         print("Nothing was written for the reviews that failed this way: fix the setting "
               "and run the same command again.", file=sys.stderr)
-    return status
-
-
-# -- the `demo` command -------------------------------------------------------------------------
-#: Used when the example file is not at hand (an installed wheel without examples/).
-_FALLBACK_REVIEWS = """id,product,rating,text
-demo-1,Phone X,2,"电池一天要充三次，客服也不回消息，太失望了"
-demo-2,Phone X,5,"Great screen and the battery easily lasts two days. Fast delivery too."
-demo-3,Phone X case,1,"The case cracked after a week and the seller never answered my emails."
-"""
-
-_REAL_ENDPOINT_HINT = """\
-This was the bundled Gemma 3 270M model: it runs offline on your CPU, but it is a
-demo-grade model. Its labels, complaints and replies are often wrong or generic.
-For real results, point wom at a real endpoint:
-
-  export OPENAI_API_KEY=sk-...                    # OpenAI (model: WOM_MODEL, default gpt-4o-mini)
-  export OPENAI_BASE_URL=https://api.deepseek.com/v1   # or any OpenAI-compatible server
-  export WOM_MODEL=deepseek-chat
-  wom analyze reviews.csv -o insights.jsonl"""
-
-
-def _example_reviews() -> Path | None:
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "examples" / "reviews.csv",
-                      here.parent.parent / "examples" / "reviews.csv"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def _print_result(res: BatchResult, started: list[float]) -> None:
-    now = time.monotonic()
-    took, started[0] = now - started[0], now
-    r = res.record
-    head = " · ".join(x for x in (r.id, r.product, f"rating {r.rating:g}" if r.rating else None)
-                      if x)
-    print(f"\n[{head}]  ({took:.1f} s)\n  review: {r.text}")
-    if res.insight is None:
-        assert res.error is not None
-        print(f"  failed: {res.error.kind}: {res.error.message}")
-        return
-    ins = res.insight
-    print(f"  sentiment: {ins.sentiment.label} ({ins.sentiment.score:+.2f}), "
-          f"language {ins.language}")
-    for c in ins.complaints:
-        print(f"  complaint: {c.category} / {c.aspect} ({c.severity}): “{c.quote}”")
-    for p in ins.praise:
-        print(f"  praise: {p.aspect}: “{p.quote}”")
-    flag = "  [needs human review]" if ins.reply.needs_human_review else ""
-    print(f"  suggested reply: {ins.reply.text}{flag}")
-    for w in ins.warnings:
-        print(f"  note: {w}")
-    sys.stdout.flush()
-
-
-def run_demo(args: argparse.Namespace) -> int:
-    """``wom demo``: the exit status."""
-    from . import local
-
-    available, why = local.is_available()
-    if not available:
-        print("wom demo runs the bundled local model, which is not installed here "
-              f"({why.split(';')[0]}).\nInstall it with:\n\n  {local.INSTALL_HINT}\n\n"
-              "or skip the demo and use a real endpoint (set OPENAI_API_KEY or "
-              "OPENAI_BASE_URL, then `wom analyze`).", file=sys.stderr)
-        return EXIT_FAILED
-    import io
-
-    path = args.input or _example_reviews()
-    try:
-        if path is not None:
-            source = open_source(str(path))
-        else:
-            source = open_source("-", fmt="csv", stdin=io.BytesIO(_FALLBACK_REVIEWS.encode()))
-    except InputError as e:
-        return _fail(str(e), EXIT_USAGE)
-    print(f"Starting the bundled local model (Gemma 3 270M) and analyzing {args.limit} "
-          f"review(s) from {path or 'the built-in examples'}.\nA small CPU model: expect "
-          "7-25 s per review. Results are demo-grade.", flush=True)
-    started = [time.monotonic()]
-    try:
-        with local.LocalServer() as server:
-            analyzer = _factory(args)(model=server.model, base_url=server.base_url,
-                                      api_key=server.api_key)
-            summary = RunSummary(input=str(path or "built-in examples"), output=args.output)
-            started[0] = time.monotonic()
-            # One at a time: the local server answers one request at a time anyway,
-            # and queued requests would only run into their timeouts.
-            run = BatchRun(analyzer, source, ResultWriter(args.output, OutputMode.OVERWRITE),
-                           summary, prices=load_prices(), concurrency=1, limit=args.limit,
-                           on_result=lambda res: _print_result(res, started))
-            try:
-                status = run.run()
-            finally:
-                analyzer.close()
-    except local.LocalServerError as e:
-        source.close()
-        return _fail(f"the local model server failed: {e}", EXIT_FAILED)
-    print(f"\n{summary.analyzed} analyzed, {summary.failed} failed; results in {args.output}."
-          f"\n\n{_REAL_ENDPOINT_HINT}")
-    if status == EXIT_FAILED:
-        print(f"wom: stopped: {summary.stopped_reason}", file=sys.stderr)
     return status

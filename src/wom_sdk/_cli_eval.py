@@ -41,7 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--aspect-column", help="gold aspects [{term, polarity}] (JSON in a CSV cell)")
     p.add_argument("--limit", type=int, metavar="N", help="only the first N reviews")
     p.add_argument("--sample", type=int, metavar="N", help="a random sample of N reviews")
-    p.add_argument("--seed", type=int, default=0, help="seed for --sample (default 0)")
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed for --sample and the bootstrap (default 0)"
+    )
     p.add_argument(
         "--predictions-out",
         metavar="PATH",
@@ -127,10 +129,13 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
             other["model"] = args.model_b
         configs.append(("B", other))
 
+    # ``wom_sdk.cli.main(..., analyzer_factory=...)`` passes a replacement for
+    # ``ReviewAnalyzer`` (called with the same keyword arguments).
+    factory = getattr(args, "analyzer_factory", None) or _make_analyzer
     results = []
     for name, kwargs in configs:
         try:
-            analyzer = _make_analyzer(**kwargs)
+            analyzer = factory(**{k: v for k, v in kwargs.items() if v is not None})
             try:
                 result = run_eval(analyzer, data.items)
             finally:

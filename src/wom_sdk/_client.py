@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from ._batch import ReviewInput, aiter_batch, in_order, iter_batch
 from ._clean import DEFAULT_MAX_CHARS, CleanedReview, clean_review
 from ._config import resolve_settings
 from ._constants import (
@@ -25,7 +26,6 @@ from ._constants import (
     DEFAULT_TEMPERATURE,
     DEFAULT_TIMEOUT,
 )
-from ._batch import ReviewInput, aiter_batch, in_order, iter_batch
 from ._exceptions import APIStatusError, ConfigurationError, InvalidReviewError, WomError
 from ._guard import ReplyPolicy, check_reply, detect_language, review_flags
 from ._llm import (
@@ -123,10 +123,13 @@ class _BaseAnalyzer:
             raise ConfigurationError("timeout must be a positive number of seconds")
         if structured_output not in ("auto", *(m.value for m in Mode)):
             raise ConfigurationError(
-                f"structured_output must be 'auto' or one of {[m.value for m in Mode]}")
+                f"structured_output must be 'auto' or one of {[m.value for m in Mode]}"
+            )
         self._prompts = PromptLibrary(prompts_dir)
         self._limiter = RateLimiter(requests_per_minute, tokens_per_minute)
-        self._memory = EndpointMemory(None if structured_output == "auto" else Mode(structured_output))
+        self._memory = EndpointMemory(
+            None if structured_output == "auto" else Mode(structured_output)
+        )
         self._retry = retry or RetryPolicy()
         self.timeout = timeout
         self.max_reasks = max_reasks
@@ -174,8 +177,10 @@ class _BaseAnalyzer:
 
     def __repr__(self) -> str:
         # The key is a SecretStr: it renders as '**********'.
-        return (f"{type(self).__name__}(model={self.model!r}, base_url={self.base_url!r}, "
-                f"api_key={self._settings.api_key!r}, limiter={self._limiter!r})")
+        return (
+            f"{type(self).__name__}(model={self.model!r}, base_url={self.base_url!r}, "
+            f"api_key={self._settings.api_key!r}, limiter={self._limiter!r})"
+        )
 
     # -- building requests -------------------------------------------------------------
     def _should_redact(self, task: str) -> bool:
@@ -209,13 +214,23 @@ class _BaseAnalyzer:
             "categories": list(cats),
             "contact": contact,
         }
-        call = self._task_call(task, variables, schema_for(task, cats),
-                               ValidationContext(review=review, categories=cats))
+        call = self._task_call(
+            task,
+            variables,
+            schema_for(task, cats),
+            ValidationContext(review=review, categories=cats),
+        )
         return _Prepared(task, call, cleaned, redacted, hint)
 
-    def _task_call(self, task: str, variables: dict[str, Any], schema: dict[str, Any],
-                   context: ValidationContext, *, max_output_tokens: int | None = None,
-                   ) -> TaskCall:
+    def _task_call(
+        self,
+        task: str,
+        variables: dict[str, Any],
+        schema: dict[str, Any],
+        context: ValidationContext,
+        *,
+        max_output_tokens: int | None = None,
+    ) -> TaskCall:
         prompts = self._prompts
         schema_text = json.dumps(schema, ensure_ascii=False, separators=(",", ":"))
 
@@ -225,8 +240,9 @@ class _BaseAnalyzer:
             return prompts.render(task, {**variables, "schema_json": schema_json})
 
         def reask(errors: list[str]) -> str:
-            return prompts.render_text("reask", {"errors": errors,
-                                                 "boundary": variables["boundary"]})
+            return prompts.render_text(
+                "reask", {"errors": errors, "boundary": variables["boundary"]}
+            )
 
         sampling: dict[str, Any] = {}
         if self.temperature is not None:
@@ -254,8 +270,10 @@ class _BaseAnalyzer:
     def _warnings(self, prep: _Prepared, outcome: TaskOutcome) -> list[str]:
         w = list(outcome.warnings)
         if prep.cleaned.truncated:
-            w.append(f"review truncated from {prep.cleaned.original_length} to "
-                     f"{len(prep.cleaned.text)} characters before analysis")
+            w.append(
+                f"review truncated from {prep.cleaned.original_length} to "
+                f"{len(prep.cleaned.text)} characters before analysis"
+            )
         return w
 
     def _language(self, prep: _Prepared, said: str) -> str:
@@ -271,15 +289,22 @@ class _BaseAnalyzer:
         check = check_reply(text, review=prep.cleaned.text, policy=self.reply_policy)
         reasons = list(dict.fromkeys([*review_flags(prep.cleaned.text), *check.reasons]))
         return ReplySuggestion(
-            text=text, language=language,
+            text=text,
+            language=language,
             needs_human_review=check.needs_human_review or bool(reasons),
             review_reasons=reasons,
         )
 
     def _complaints(self, prep: _Prepared, items: Sequence[Any]) -> list[Complaint]:
-        return [Complaint(aspect=c.aspect.strip(), category=c.category,
-                          quote=self._restore(prep, c.quote), severity=c.severity)
-                for c in items]
+        return [
+            Complaint(
+                aspect=c.aspect.strip(),
+                category=c.category,
+                quote=self._restore(prep, c.quote),
+                severity=c.severity,
+            )
+            for c in items
+        ]
 
     def _finish(self, prep: _Prepared, outcome: TaskOutcome) -> Any:
         out = outcome.output
@@ -294,22 +319,29 @@ class _BaseAnalyzer:
             return self._reply(prep, out.reply, self._language(prep, out.language))
         raise TypeError(f"unexpected output {type(out).__name__}")  # pragma: no cover
 
-    def _insight(self, prep: _Prepared, out: Any, usage: Usage, warnings: list[str],
-                 mode: Mode) -> ReviewInsight:
+    def _insight(
+        self, prep: _Prepared, out: Any, usage: Usage, warnings: list[str], mode: Mode
+    ) -> ReviewInsight:
         language = self._language(prep, out.language)
         reply = self._reply(prep, out.reply, language)
         return ReviewInsight(
             language=language,
             sentiment=Sentiment(label=out.sentiment.label, score=out.sentiment.score),
             complaints=self._complaints(prep, out.complaints),
-            praise=[Praise(aspect=p.aspect.strip(), quote=self._restore(prep, p.quote))
-                    for p in out.praise],
+            praise=[
+                Praise(aspect=p.aspect.strip(), quote=self._restore(prep, p.quote))
+                for p in out.praise
+            ],
             reply=reply,
             summary=out.summary.strip() or None,
             model=self.model,
             usage=usage,
-            warnings=warnings + [f"reply needs human review: {r}"
-                                 for r in reply.review_reasons if r.startswith("reply_")],
+            warnings=warnings
+            + [
+                f"reply needs human review: {r}"
+                for r in reply.review_reasons
+                if r.startswith("reply_")
+            ],
             truncated=prep.cleaned.truncated,
             redactions=sum(prep.redacted.counts.values()) if prep.redacted else 0,
             extra={"structured_output": mode.value},
@@ -335,33 +367,48 @@ class _BaseAnalyzer:
             except InvalidReviewError as e:
                 invalid[rec.id] = e
                 continue
-            redacted = self._redactor.redact(cleaned.text) if self._should_redact("analyze") else None
+            redacted = (
+                self._redactor.redact(cleaned.text) if self._should_redact("analyze") else None
+            )
             review = redacted.text if redacted is not None else cleaned.text
             items[rec.id] = _Prepared("analyze", None, cleaned, redacted, detect_language(review))
-            entries.append({"id": rec.id, "text": review, "product": rec.product,
-                            "rating": rec.rating})
+            entries.append(
+                {"id": rec.id, "text": review, "product": rec.product, "rating": rec.rating}
+            )
         boundary = boundary_for("\n".join(e["text"] for e in entries))
         schema = schema_for("analyze_pack", cats)
         call = self._task_call(
             "analyze_pack",
-            {"reviews": entries, "boundary": boundary, "categories": list(cats),
-             "language_hint": "each review's own language",
-             "brand_voice": brand_voice if brand_voice is not None else self.brand_voice,
-             "product": None, "rating": None, "contact": None},
+            {
+                "reviews": entries,
+                "boundary": boundary,
+                "categories": list(cats),
+                "language_hint": "each review's own language",
+                "brand_voice": brand_voice if brand_voice is not None else self.brand_voice,
+                "product": None,
+                "rating": None,
+                "contact": None,
+            },
             schema,
-            ValidationContext(review="", categories=cats,
-                              pack={e["id"]: e["text"] for e in entries}),
+            ValidationContext(
+                review="", categories=cats, pack={e["id"]: e["text"] for e in entries}
+            ),
             max_output_tokens=min(self.max_output_tokens * max(1, len(entries)), 16384),
         )
         return call, items, invalid
 
-    def _finish_pack(self, items: dict[str, _Prepared], outcome: TaskOutcome,
-                     ) -> dict[str, ReviewInsight]:
+    def _finish_pack(
+        self,
+        items: dict[str, _Prepared],
+        outcome: TaskOutcome,
+    ) -> dict[str, ReviewInsight]:
         results = outcome.output.results
         n = max(1, len(results))
         # The request's cost is shared evenly; the analyzer's own total stays exact.
-        share = Usage(prompt_tokens=outcome.usage.prompt_tokens // n,
-                      completion_tokens=outcome.usage.completion_tokens // n)
+        share = Usage(
+            prompt_tokens=outcome.usage.prompt_tokens // n,
+            completion_tokens=outcome.usage.completion_tokens // n,
+        )
         got: dict[str, ReviewInsight] = {}
         for k, item in enumerate(results):
             prep = items[item.id]
@@ -369,8 +416,7 @@ class _BaseAnalyzer:
             warnings = self._warnings(prep, TaskOutcome(None, usage, [], outcome.mode, ""))
             warnings += outcome.item_warnings.get(item.id, [])
             insight = self._insight(prep, item, usage, warnings, outcome.mode)
-            got[item.id] = insight.model_copy(update={"extra": {**insight.extra,
-                                                                "packed_with": n}})
+            got[item.id] = insight.model_copy(update={"extra": {**insight.extra, "packed_with": n}})
         return got
 
     # -- bookkeeping around one HTTP exchange ------------------------------------------
@@ -388,11 +434,14 @@ class _BaseAnalyzer:
         hit = self._cache.get(self._cache_key(req))
         if hit is None:
             return None
-        return ChatResponse(content=hit.get("content"), refusal=hit.get("refusal"),
-                            finish_reason=hit.get("finish_reason"),
-                            prompt_tokens=int(hit.get("prompt_tokens") or 0),
-                            completion_tokens=int(hit.get("completion_tokens") or 0),
-                            cached=True)
+        return ChatResponse(
+            content=hit.get("content"),
+            refusal=hit.get("refusal"),
+            finish_reason=hit.get("finish_reason"),
+            prompt_tokens=int(hit.get("prompt_tokens") or 0),
+            completion_tokens=int(hit.get("completion_tokens") or 0),
+            cached=True,
+        )
 
     def _cache_put(self, req: ChatRequest, resp: ChatResponse) -> None:
         # Only answers worth replaying: a truncated or refused answer may succeed next time.
@@ -402,8 +451,9 @@ class _BaseAnalyzer:
     def _on_response(self, completion: Any, headers: Any, resv: Reservation) -> ChatResponse:
         self._limiter.observe(headers)
         resp = response_from_completion(completion, headers)
-        self._limiter.reconcile(resv, resp.prompt_tokens + self.max_output_tokens
-                                if resp.prompt_tokens else None)
+        self._limiter.reconcile(
+            resv, resp.prompt_tokens + self.max_output_tokens if resp.prompt_tokens else None
+        )
         return resp
 
     def _on_error(self, exc: Exception) -> WomError:
@@ -421,7 +471,9 @@ class _BaseAnalyzer:
             "api_key": self._settings.api_key.get_secret_value(),
             "base_url": self._settings.base_url,
             "max_retries": 0,  # one retry layer only: ours
-            "timeout": httpx2.Timeout(self.timeout, connect=min(self.timeout, DEFAULT_CONNECT_TIMEOUT)),
+            "timeout": httpx2.Timeout(
+                self.timeout, connect=min(self.timeout, DEFAULT_CONNECT_TIMEOUT)
+            ),
             "default_headers": self._default_headers or None,
         }
         if self._http_client is not None:
@@ -551,9 +603,13 @@ class ReviewAnalyzer(_BaseAnalyzer):
             except APIStatusError as e:
                 req, outcome = _drive_step(gen, error=e)
                 continue
-            self._count(Usage(requests=0 if resp.cached else 1,
-                              prompt_tokens=resp.prompt_tokens,
-                              completion_tokens=resp.completion_tokens))
+            self._count(
+                Usage(
+                    requests=0 if resp.cached else 1,
+                    prompt_tokens=resp.prompt_tokens,
+                    completion_tokens=resp.completion_tokens,
+                )
+            )
             req, outcome = _drive_step(gen, value=resp)
         return outcome
 
@@ -580,32 +636,56 @@ class ReviewAnalyzer(_BaseAnalyzer):
         categories: Sequence[str] | None = None,
     ) -> ReviewInsight:
         """Sentiment, grounded complaints, praise and a reply for one review."""
-        result: ReviewInsight = self._do(self._prepare(
-            "analyze", text, product=product, rating=rating, brand_voice=brand_voice,
-            categories=categories))
+        result: ReviewInsight = self._do(
+            self._prepare(
+                "analyze",
+                text,
+                product=product,
+                rating=rating,
+                brand_voice=brand_voice,
+                categories=categories,
+            )
+        )
         return result
 
-    def sentiment(self, text: str, *, product: str | None = None,
-                  rating: float | None = None) -> Sentiment:
+    def sentiment(
+        self, text: str, *, product: str | None = None, rating: float | None = None
+    ) -> Sentiment:
         """The review's overall sentiment only (cheaper than ``analyze``)."""
-        result: Sentiment = self._do(self._prepare("sentiment", text, product=product,
-                                                   rating=rating))
+        result: Sentiment = self._do(
+            self._prepare("sentiment", text, product=product, rating=rating)
+        )
         return result
 
-    def complaints(self, text: str, *, product: str | None = None,
-                   categories: Sequence[str] | None = None) -> list[Complaint]:
+    def complaints(
+        self, text: str, *, product: str | None = None, categories: Sequence[str] | None = None
+    ) -> list[Complaint]:
         """The review's complaints, each with a verbatim quote."""
-        result: list[Complaint] = self._do(self._prepare("complaints", text, product=product,
-                                                         categories=categories))
+        result: list[Complaint] = self._do(
+            self._prepare("complaints", text, product=product, categories=categories)
+        )
         return result
 
-    def suggest_reply(self, text: str, *, brand_voice: str | None = None,
-                      product: str | None = None, rating: float | None = None,
-                      contact: str | None = None) -> ReplySuggestion:
+    def suggest_reply(
+        self,
+        text: str,
+        *,
+        brand_voice: str | None = None,
+        product: str | None = None,
+        rating: float | None = None,
+        contact: str | None = None,
+    ) -> ReplySuggestion:
         """A reply the shop could post, in the review's language, checked by ``reply_policy``."""
-        result: ReplySuggestion = self._do(self._prepare(
-            "reply", text, product=product, rating=rating, brand_voice=brand_voice,
-            contact=contact))
+        result: ReplySuggestion = self._do(
+            self._prepare(
+                "reply",
+                text,
+                product=product,
+                rating=rating,
+                brand_voice=brand_voice,
+                contact=contact,
+            )
+        )
         return result
 
     def analyze_many(
@@ -627,9 +707,16 @@ class ReviewAnalyzer(_BaseAnalyzer):
             max_concurrency: cap on reviews in flight; the rate limiter sets the pace.
             on_result: called with each result as it completes (progress, streaming).
         """
-        return in_order(self.iter_many(reviews, pack=pack, max_concurrency=max_concurrency,
-                                       brand_voice=brand_voice, categories=categories),
-                        on_result)
+        return in_order(
+            self.iter_many(
+                reviews,
+                pack=pack,
+                max_concurrency=max_concurrency,
+                brand_voice=brand_voice,
+                categories=categories,
+            ),
+            on_result,
+        )
 
     def iter_many(
         self,
@@ -705,9 +792,13 @@ class AsyncReviewAnalyzer(_BaseAnalyzer):
             except APIStatusError as e:
                 req, outcome = _drive_step(gen, error=e)
                 continue
-            self._count(Usage(requests=0 if resp.cached else 1,
-                              prompt_tokens=resp.prompt_tokens,
-                              completion_tokens=resp.completion_tokens))
+            self._count(
+                Usage(
+                    requests=0 if resp.cached else 1,
+                    prompt_tokens=resp.prompt_tokens,
+                    completion_tokens=resp.completion_tokens,
+                )
+            )
             req, outcome = _drive_step(gen, value=resp)
         return outcome
 
@@ -733,32 +824,56 @@ class AsyncReviewAnalyzer(_BaseAnalyzer):
         categories: Sequence[str] | None = None,
     ) -> ReviewInsight:
         """Sentiment, grounded complaints, praise and a reply for one review."""
-        result: ReviewInsight = await self._do(self._prepare(
-            "analyze", text, product=product, rating=rating, brand_voice=brand_voice,
-            categories=categories))
+        result: ReviewInsight = await self._do(
+            self._prepare(
+                "analyze",
+                text,
+                product=product,
+                rating=rating,
+                brand_voice=brand_voice,
+                categories=categories,
+            )
+        )
         return result
 
-    async def sentiment(self, text: str, *, product: str | None = None,
-                        rating: float | None = None) -> Sentiment:
+    async def sentiment(
+        self, text: str, *, product: str | None = None, rating: float | None = None
+    ) -> Sentiment:
         """The review's overall sentiment only (cheaper than ``analyze``)."""
-        result: Sentiment = await self._do(self._prepare("sentiment", text, product=product,
-                                                         rating=rating))
+        result: Sentiment = await self._do(
+            self._prepare("sentiment", text, product=product, rating=rating)
+        )
         return result
 
-    async def complaints(self, text: str, *, product: str | None = None,
-                         categories: Sequence[str] | None = None) -> list[Complaint]:
+    async def complaints(
+        self, text: str, *, product: str | None = None, categories: Sequence[str] | None = None
+    ) -> list[Complaint]:
         """The review's complaints, each with a verbatim quote."""
-        result: list[Complaint] = await self._do(self._prepare(
-            "complaints", text, product=product, categories=categories))
+        result: list[Complaint] = await self._do(
+            self._prepare("complaints", text, product=product, categories=categories)
+        )
         return result
 
-    async def suggest_reply(self, text: str, *, brand_voice: str | None = None,
-                            product: str | None = None, rating: float | None = None,
-                            contact: str | None = None) -> ReplySuggestion:
+    async def suggest_reply(
+        self,
+        text: str,
+        *,
+        brand_voice: str | None = None,
+        product: str | None = None,
+        rating: float | None = None,
+        contact: str | None = None,
+    ) -> ReplySuggestion:
         """A reply the shop could post, in the review's language, checked by ``reply_policy``."""
-        result: ReplySuggestion = await self._do(self._prepare(
-            "reply", text, product=product, rating=rating, brand_voice=brand_voice,
-            contact=contact))
+        result: ReplySuggestion = await self._do(
+            self._prepare(
+                "reply",
+                text,
+                product=product,
+                rating=rating,
+                brand_voice=brand_voice,
+                contact=contact,
+            )
+        )
         return result
 
     async def analyze_many(
@@ -773,8 +888,13 @@ class AsyncReviewAnalyzer(_BaseAnalyzer):
     ) -> list[BatchResult]:
         """Async twin of ``ReviewAnalyzer.analyze_many``."""
         pairs = []
-        async for pair in self.aiter_many(reviews, pack=pack, max_concurrency=max_concurrency,
-                                          brand_voice=brand_voice, categories=categories):
+        async for pair in self.aiter_many(
+            reviews,
+            pack=pack,
+            max_concurrency=max_concurrency,
+            brand_voice=brand_voice,
+            categories=categories,
+        ):
             if on_result is not None:
                 on_result(pair[1])
             pairs.append(pair)

@@ -18,6 +18,8 @@ Single characters are accepted as quotes when they occur.
 from __future__ import annotations
 
 import unicodedata
+from array import array
+from collections.abc import Callable
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -38,7 +40,8 @@ _IGNORABLE = frozenset(
     "\ufe00\ufe01\ufe02\ufe03\ufe04\ufe05\ufe06\ufe07\ufe08\ufe09\ufe0a\ufe0b\ufe0c\ufe0d"
     "\ufe0e\ufe0f"
 )
-_STRIP_EXTRA = frozenset("`~")
+_STRIP_EXTRA = frozenset("`~*")
+_QUOTE_MARKS = frozenset("\"'`*「」『』〝〞〟＂＇《》")
 
 
 @lru_cache(maxsize=8192)
@@ -68,7 +71,7 @@ def _is_cjk(ch: str) -> bool:
 class _Index(NamedTuple):
     norm: str
     #: origin[k]: index in the original text of the character norm[k] came from
-    origin: list[int]
+    origin: array[int]
     #: starts[k]: norm[k] is the first (visible) character its original char produced
     starts: bytearray
     #: ends[k]: norm[k] is the last (visible) character its original char produced
@@ -77,7 +80,8 @@ class _Index(NamedTuple):
 
 def _build(text: str) -> _Index:
     out: list[str] = []
-    origin: list[int] = []
+    # An int array is a tenth of the size of a list of ints: indexes are cached.
+    origin = array("l")
     starts = bytearray()
     ends = bytearray()
     pending_space = -1
@@ -107,7 +111,7 @@ def _build(text: str) -> _Index:
     return _Index("".join(out), origin, starts, ends)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=32)
 def _index(review: str) -> _Index:
     # Several quotes are checked against the same review; build its map once.
     return _build(review)
@@ -134,21 +138,24 @@ def _search(review: str, quote: str) -> tuple[int, int] | None:
     return None
 
 
-def _strip_wrapping(quote: str) -> str:
-    """Drop quotation marks, punctuation and spaces around a quote."""
+def _is_quote_mark(ch: str) -> bool:
+    return ch in _QUOTE_MARKS or unicodedata.category(ch) in ("Pi", "Pf")
 
-    def wrapping(ch: str) -> bool:
-        return (
-            ch.isspace()
-            or ch in _STRIP_EXTRA
-            or ch in _IGNORABLE
-            or unicodedata.category(ch).startswith("P")
-        )
 
+def _is_wrapping(ch: str) -> bool:
+    return (
+        ch.isspace()
+        or ch in _STRIP_EXTRA
+        or ch in _IGNORABLE
+        or unicodedata.category(ch).startswith("P")
+    )
+
+
+def _strip(quote: str, strip: Callable[[str], bool]) -> str:
     start, end = 0, len(quote)
-    while start < end and wrapping(quote[start]):
+    while start < end and (strip(quote[start]) or quote[start].isspace()):
         start += 1
-    while end > start and wrapping(quote[end - 1]):
+    while end > start and (strip(quote[end - 1]) or quote[end - 1].isspace()):
         end -= 1
     return quote[start:end]
 
@@ -158,14 +165,18 @@ def quote_span(review: str, quote: str) -> tuple[int, int] | None:
     q = quote.strip()
     if not q:
         return None
-    span = _search(review, q)
-    if span is None:
-        # Models wrap quotes in “…” or add a final "。"; the words are what must match.
-        # Tried second, so a quote that is all punctuation ("!!!") can still match.
-        core = _strip_wrapping(q)
-        if core and core != q:
-            span = _search(review, core)
-    return span
+    # Models wrap quotes in “…” or **…** and add a final "。": try the quote as
+    # given, then without quotation marks (keeping "!!" the reviewer wrote),
+    # then without any surrounding punctuation. As given comes first, so a
+    # quote that is all punctuation ("!!!") can still match.
+    tried = set()
+    for candidate in (q, _strip(q, _is_quote_mark), _strip(q, _is_wrapping)):
+        if candidate and candidate not in tried:
+            tried.add(candidate)
+            span = _search(review, candidate)
+            if span is not None:
+                return span
+    return None
 
 
 def find_quote(review: str, quote: str) -> str | None:

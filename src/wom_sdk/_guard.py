@@ -120,28 +120,43 @@ _URL_RE = re.compile(
     rf"(?:{_TLDS})(?![a-z0-9\-])(?:[/?#]{_URL_CHARS}*)?",
     _I,
 )
+_HAS_SCHEME_RE = re.compile(r"[a-z][a-z0-9+.\-]*://", _I)
+_SCHEME_URL_RE = re.compile(rf"(?:https?|ftp)://{_URL_CHARS}+", _I)
 # Spelled-out dots a hijacked reply may use to slip a link past a filter.
 _DOT_WORDS_RE = re.compile(r"\s*(?:\[\.\]|\(\.\)|\[dot\]|\(dot\)|\bdot\b|点|。)\s*(?=[a-z])", _I)
 _TRAILING_PUNCT = ".,;:!?)]}>'\"…"
 
+# Instructions aimed at the model. Precise on purpose, because reviews are
+# full of ordinary uses: "this issue can be ignored" (可以忽略), cosplay
+# costumes (角色扮演), a phone's developer mode, "it can act as a stand".
 _INSTRUCTION_RE = re.compile(
     r"\b(?:ignore|disregard|forget|override|bypass|skip)\s+(?:(?:all|any|the|your|my|these|"
     r"those|of|everything)\s+){0,4}(?:(?:previous|prior|above|earlier|preceding|former|"
     r"original|system|initial|existing|safety|developer)\s+){0,2}(?:instructions?|prompts?|"
     r"rules|directions|guidelines|context|messages?|constraints|guardrails)\b"
     r"|\bnew\s+instructions?\s*:"
-    r"|\byou\s+are\s+now\s+(?:a|an|in|the|DAN)\b"
-    r"|\bfrom\s+now\s+on,?\s+(?:you|reply|respond|answer|always)\b"
-    r"|\b(?:developer|god|debug|jailbreak)\s+mode\b|\bjailbr(?:eak|oken)\b|\bDAN\b"
-    r"|\bdo\s+anything\s+now\b"
-    r"|\bpretend\s+(?:to\s+be|you\s+are)\b|\bact\s+as\s+(?:a|an|the|my)\b"
-    r"|\b(?:reveal|print|show|repeat|output|translate|display|leak|dump)\s+(?:(?:me|us|the|your|"
-    r"all|of|text|above|initial|original|hidden|full)\s+){0,4}(?:system\s+)?(?:prompt|"
-    r"instructions|rules)\b"
-    r"|忽略|无视|忘记(?:之前|以上|上面|前面|所有|你的)|忘掉|不要理会|不用理会|跳过(?:之前|以上|所有)"
-    r"|(?:新的?|以下)(?:指令|命令)[：:]|你现在是|从现在(?:开始|起)[，,]?你|扮演|假装你是|"
-    r"开发者模式|越狱|(?:输出|泄露|告诉我|显示|重复|翻译)(?:一下)?(?:你的|以上|上面|上述)(?:的)?"
+    r"|\byou\s+are\s+now\s+(?:(?-i:DAN)|an?\s+(?:AI|assistant|unrestricted|unfiltered|"
+    r"different|new)|in\s+(?:developer|DAN|god|jailbreak)\s+mode)\b"
+    r"|\bfrom\s+now\s+on,?\s+(?:you|reply|respond|answer)\b"
+    r"|\bdo\s+anything\s+now\b|\bpretend\s+(?:that\s+)?you\s+are\b"
+    r"|\b(?:reveal|print|show|repeat|output|translate|display|leak|dump)\s+(?:me\s+|us\s+)?"
+    r"(?:all\s+)?(?:of\s+)?(?:the\s+)?(?:(?:your|above|hidden|initial|original|secret|"
+    r"preceding|previous)\s+){1,2}(?:system\s+)?(?:prompt|instructions|rules)\b"
+    r"|\b(?:reveal|print|show|repeat|output|translate|display|leak|dump)\s+(?:me\s+)?"
+    r"(?:the\s+|your\s+)?system\s+prompt\b"
+    r"|(?:忽略|无视|忘记|忘掉|不要理会|不用理会|跳过|覆盖)掉?(?:你|之前|以上|上面|前面|先前|此前|"
+    r"上述|所有|全部|一切|原有|原来|系统|的){0,4}(?:指令|指示|提示词?|规则|要求|设定|命令|约束|限制)"
+    r"|(?:新的?|以下)(?:指令|命令)[：:]|从现在(?:开始|起)[，,]?你(?:要|必须|只能|就是)"
+    r"|你现在是.{0,10}?(?:助手|客服|AI|机器人|模型|DAN)|扮演.{0,8}?(?:助手|客服|AI|机器人|模型)"
+    r"|假装你是|(?:输出|泄露|告诉我|显示|重复|翻译)(?:一下)?(?:你的|以上|上面|上述)(?:的)?"
     r"(?:系统)?(?:提示词?|指令|设定|规则)",
+    _I,
+)
+# Persona switches, only checked in replies: in a review "developer mode" or
+# "越狱" is as likely to be about a phone.
+_PERSONA_RE = re.compile(
+    r"\b(?:developer|god|debug|jailbreak|DAN)\s+mode\b|\bjailbr(?:eak|oken)\b|(?-i:\bDAN\b)"
+    r"|开发者模式|越狱模式|已越狱",
     _I,
 )
 _LEAK_RE = re.compile(
@@ -250,11 +265,14 @@ _COMPENSATION_RE = re.compile(
     r"|(?:返|补|赔)(?:给)?您?\d+(?:元|块)|红包",
     _I,
 )
-_NEGATION_RE = re.compile(
-    r"\b(?:not|never|cannot|unable|no|neither|nor)\b|n't\b"
-    r"|不会|不能|无法|不予|不支持|不提供|不可|没法|没有|拒绝|不接受|不退|不赔|不补|不再|暂不|恕不",
-    _I,
+_NEGATION_ZH = (
+    r"不会|不能|无法|不予|不支持|不提供|不可|没法|没有|拒绝|不接受|不退|不赔|不补|不再|暂不|恕不"
 )
+_NEGATION_RE = re.compile(
+    rf"\b(?:not|never|cannot|unable|no|neither|nor)\b|n't\b|{_NEGATION_ZH}", _I
+)
+# Inside a match "no" belongs to the phrase itself ("at no extra cost").
+_NEGATION_IN_MATCH_RE = re.compile(rf"\b(?:not|never|cannot|unable)\b|n't\b|{_NEGATION_ZH}", _I)
 _CLAUSE_BREAK = re.compile(r"[.!?;,\n。！？；，]")
 
 # The review lexicons aim at claims a shop must not answer with a template.
@@ -287,12 +305,12 @@ _MEDICAL_RE = re.compile(
     _I,
 )
 _VIOLENCE_RE = re.compile(
-    r"\b(?:kill|murder|stab|shoot)\s+(?:you|your\s+\w+|the\s+(?:owner|seller|manager))\b"
+    r"\b(?:kill|murder|stab)\s+(?:you|the\s+(?:owner|seller|manager))\b"
     r"|\bbeat\s+(?:you|him|her|them)\s+up\b|\bI(?:'ll|\s+will)\s+(?:find|hurt|get)\s+you\b"
     r"|\b(?:burn|bomb|blow\s+up)\s+(?:down\s+)?(?:your|the)\s+(?:store|shop|office|warehouse|"
     r"house|place)\b|\bwatch\s+your\s+back\b|\byou(?:'re|\s+are)\s+dead\b"
-    r"|弄死|杀了你|砍死|打死你|捅死|找人(?:弄|收拾|打)你|炸了你|烧了你|要你好看|你(?:给我)?等着"
-    r"|上门找你|人肉你",
+    r"|(?:弄|砍|打|捅|杀)死(?:你|你们|他|老板|店主|客服)|杀了你|找人(?:弄|收拾|打)你|炸了你"
+    r"|烧了你|要你好看|你给我等着|等着瞧|上门找你|人肉你",
     _I,
 )
 _SELF_HARM_RE = re.compile(
@@ -375,8 +393,9 @@ def _dominant(text: str) -> str | None:
 
 
 def _for_language(text: str) -> str:
-    # Links and addresses are Latin whatever the language around them.
-    text = unicodedata.normalize("NFKC", text)
+    # Links, addresses and redaction placeholders ("[PHONE_1]") are Latin
+    # whatever the language around them.
+    text = _PLACEHOLDER_RE.sub(" ", unicodedata.normalize("NFKC", text))
     return _URL_RE.sub(" ", _email_free(text))
 
 
@@ -407,7 +426,7 @@ def _prepare(text: str) -> str:
 
 
 def _url_host_path(url: str) -> tuple[str, str] | None:
-    u = url if re.match(r"^[a-z][a-z0-9+.\-]*://", url, _I) else "http://" + url
+    u = url if _HAS_SCHEME_RE.match(url) else "http://" + url
     try:
         parts = urlsplit(u)
         host = (parts.hostname or "").lower().rstrip(".")
@@ -436,14 +455,13 @@ def _url_allowed(url: str, allowed: Sequence[str]) -> bool:
 
 
 def _find_urls(text: str) -> list[str]:
-    text = _email_free(text)
-    text = _DOT_WORDS_RE.sub(".", text)
-    urls = []
-    for m in _URL_RE.finditer(text):
-        url = m.group().rstrip(_TRAILING_PUNCT)
-        if url:
-            urls.append(url)
-    return urls
+    # Links with a scheme first, on the text as written: in
+    # "https://shop.example.com@evil.io" the part after "//" is not an e-mail.
+    urls = [m.group() for m in _SCHEME_URL_RE.finditer(text)]
+    rest = _email_free(_SCHEME_URL_RE.sub(" ", text))
+    rest = _DOT_WORDS_RE.sub(".", rest)
+    urls += [m.group() for m in _URL_RE.finditer(rest)]
+    return [u for u in (url.rstrip(_TRAILING_PUNCT) for url in urls) if u]
 
 
 def _phone_digits(s: str) -> str:
@@ -487,7 +505,7 @@ def _negated(text: str, start: int, match: str) -> bool:
     breaks = list(_CLAUSE_BREAK.finditer(before))
     if breaks:
         before = before[breaks[-1].end() :]
-    return bool(_NEGATION_RE.search(before) or _NEGATION_RE.search(match))
+    return bool(_NEGATION_RE.search(before) or _NEGATION_IN_MATCH_RE.search(match))
 
 
 def _promises(rx: re.Pattern[str], text: str) -> list[str]:
@@ -517,6 +535,7 @@ def _short(s: str, n: int = 80) -> str:
 
 _HIJACK_CHECKS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("reply_instruction_echo", _INSTRUCTION_RE, "reply repeats prompt instructions"),
+    ("reply_instruction_echo", _PERSONA_RE, "reply announces a different persona or mode"),
     ("reply_system_prompt_leak", _LEAK_RE, "reply talks about its instructions or being an AI"),
     ("reply_role_marker", _ROLE_RE, "reply contains a role marker"),
     ("reply_markup", _MARKUP_RE, "reply contains HTML, markdown link or template markup"),

@@ -25,7 +25,7 @@ import json
 import threading
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from ._exceptions import (
@@ -59,7 +59,7 @@ __all__ = [
 ]
 
 
-class Mode(str, Enum):
+class Mode(StrEnum):
     JSON_SCHEMA = "json_schema"
     JSON_OBJECT_SCHEMA = "json_object_schema"
     JSON_OBJECT = "json_object"
@@ -67,8 +67,16 @@ class Mode(str, Enum):
 
 
 LADDER = (Mode.JSON_SCHEMA, Mode.JSON_OBJECT_SCHEMA, Mode.JSON_OBJECT, Mode.PROMPT)
-_FORMAT_WORDS = ("response_format", "json_schema", "json_object", "schema", "structured",
-                 "not supported", "unsupported", "grammar")
+_FORMAT_WORDS = (
+    "response_format",
+    "json_schema",
+    "json_object",
+    "schema",
+    "structured",
+    "not supported",
+    "unsupported",
+    "grammar",
+)
 
 
 class EndpointMemory:
@@ -134,8 +142,11 @@ class ChatResponse:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "content": self.content, "refusal": self.refusal, "finish_reason": self.finish_reason,
-            "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+            "content": self.content,
+            "refusal": self.refusal,
+            "finish_reason": self.finish_reason,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
         }
 
 
@@ -169,9 +180,14 @@ class TaskOutcome:
 
 def _response_format(call: TaskCall, mode: Mode) -> dict[str, Any] | None:
     if mode is Mode.JSON_SCHEMA:
-        return {"type": "json_schema",
-                "json_schema": {"name": f"wom_{call.task}", "schema": call.strict_schema,
-                                "strict": True}}
+        return {
+            "type": "json_schema",
+            "json_schema": {
+                "name": f"wom_{call.task}",
+                "schema": call.strict_schema,
+                "strict": True,
+            },
+        }
     if mode is Mode.JSON_OBJECT_SCHEMA:
         return {"type": "json_object", "schema": call.schema}
     if mode is Mode.JSON_OBJECT:
@@ -179,9 +195,15 @@ def _response_format(call: TaskCall, mode: Mode) -> dict[str, Any] | None:
     return None
 
 
-def _build(call: TaskCall, mode: Mode, messages: list[dict[str, str]], probing: bool) -> ChatRequest:
-    params: dict[str, Any] = {"model": call.model, "messages": messages, **call.sampling,
-                              "max_tokens": call.max_output_tokens}
+def _build(
+    call: TaskCall, mode: Mode, messages: list[dict[str, str]], probing: bool
+) -> ChatRequest:
+    params: dict[str, Any] = {
+        "model": call.model,
+        "messages": messages,
+        **call.sampling,
+        "max_tokens": call.max_output_tokens,
+    }
     fmt = _response_format(call, mode)
     if fmt is not None:
         params["response_format"] = fmt
@@ -226,24 +248,36 @@ def converse(
             memory.confirm(key, mode)
             confirmed = True
         answers += 1
-        usage = usage + Usage(requests=0 if response.cached else 1,
-                              prompt_tokens=response.prompt_tokens,
-                              completion_tokens=response.completion_tokens,
-                              cached=response.cached)
+        usage = usage + Usage(
+            requests=0 if response.cached else 1,
+            prompt_tokens=response.prompt_tokens,
+            completion_tokens=response.completion_tokens,
+            cached=response.cached,
+        )
         raw = response.content or ""
         if response.refusal:
             raise RefusalError(
                 f"the model refused to analyze this review: {response.refusal[:200]}",
-                raw_output=response.refusal, attempts=answers, usage=usage)
+                raw_output=response.refusal,
+                attempts=answers,
+                usage=usage,
+            )
         if response.finish_reason == "content_filter":
             raise ContentFilterError(
                 "the provider's content filter stopped the answer; the review may need "
-                "manual handling", raw_output=raw, attempts=answers, usage=usage)
+                "manual handling",
+                raw_output=raw,
+                attempts=answers,
+                usage=usage,
+            )
         if response.finish_reason == "length":
             raise TruncatedOutputError(
                 f"the answer was cut at max_output_tokens={call.max_output_tokens}; "
                 "raise max_output_tokens or shorten the review",
-                raw_output=raw, attempts=answers, usage=usage)
+                raw_output=raw,
+                attempts=answers,
+                usage=usage,
+            )
         ctx = call.context
         ctx.final = False
         ctx.warnings = []
@@ -256,23 +290,31 @@ def converse(
                     ctx.final = True
                     ctx.warnings = []
                     out = validate_output(call.task, raw, ctx)
-                    return TaskOutcome(out, usage, list(ctx.warnings), mode, raw,
-                                       ctx.item_warnings)
+                    return TaskOutcome(out, usage, list(ctx.warnings), mode, raw, ctx.item_warnings)
                 raise OutputValidationError(
                     f"the model's answer did not validate after {answers} attempt(s): "
                     + "; ".join(invalid.errors[:5]),
-                    errors=invalid.errors, raw_output=raw, attempts=answers, usage=usage,
+                    errors=invalid.errors,
+                    raw_output=raw,
+                    attempts=answers,
+                    usage=usage,
                 ) from None
-            messages = [*messages, {"role": "assistant", "content": raw[:4000]},
-                        {"role": "user", "content": call.reask(invalid.errors)}]
+            messages = [
+                *messages,
+                {"role": "assistant", "content": raw[:4000]},
+                {"role": "user", "content": call.reask(invalid.errors)},
+            ]
 
 
 def response_from_completion(completion: Any, headers: Mapping[str, str]) -> ChatResponse:
     """Our view of an openai ``ChatCompletion`` (tolerant of sparse local servers)."""
     choices = getattr(completion, "choices", None) or []
     if not choices:
-        raise ServerError("the endpoint returned a completion without choices",
-                          status_code=502, request_id=headers.get("x-request-id"))
+        raise ServerError(
+            "the endpoint returned a completion without choices",
+            status_code=502,
+            request_id=headers.get("x-request-id"),
+        )
     choice = choices[0]
     message = choice.message
     content = message.content
@@ -285,7 +327,8 @@ def response_from_completion(completion: Any, headers: Mapping[str, str]) -> Cha
         finish_reason=choice.finish_reason,
         # Some servers omit usage: fall back to an estimate so budgets still add up.
         prompt_tokens=int(prompt) if prompt is not None else 0,
-        completion_tokens=int(completion_tokens) if completion_tokens is not None
+        completion_tokens=int(completion_tokens)
+        if completion_tokens is not None
         else estimate_tokens(content or ""),
         headers=dict(headers),
         request_id=headers.get("x-request-id"),
@@ -322,12 +365,14 @@ def map_openai_error(exc: BaseException) -> WomError | None:
     if isinstance(exc, openai.APITimeoutError):
         return APITimeoutError(
             "the endpoint did not answer within the timeout; it may be overloaded "
-            "(raise timeout= or lower the request rate)")
+            "(raise timeout= or lower the request rate)"
+        )
     if isinstance(exc, openai.APIConnectionError):
         cause = exc.__cause__ or exc
         return APIConnectionError(
             f"could not reach the endpoint ({type(cause).__name__}: {cause}); check "
-            "base_url / OPENAI_BASE_URL and that the server is running")
+            "base_url / OPENAI_BASE_URL and that the server is running"
+        )
     if isinstance(exc, openai.APIStatusError):
         headers = exc.response.headers
         status = exc.status_code
@@ -337,22 +382,31 @@ def map_openai_error(exc: BaseException) -> WomError | None:
         except Exception:  # a streamed/closed body; the message still says enough
             body = None
         detail = exc.message[:300]
-        common: dict[str, Any] = {"status_code": status, "request_id": request_id, "body": body,
-                                  "retry_after": _retry_after(headers)}
+        common: dict[str, Any] = {
+            "status_code": status,
+            "request_id": request_id,
+            "body": body,
+            "retry_after": _retry_after(headers),
+        }
         if status in (401, 403):
             return AuthenticationError(
                 f"the endpoint rejected the credentials ({status}): {detail}. Check "
-                "OPENAI_API_KEY / api_key, and that the key may use this model", **common)
+                "OPENAI_API_KEY / api_key, and that the key may use this model",
+                **common,
+            )
         if status == 429:
             return RateLimitError(
                 f"rate limited (429) and retries did not help: {detail}. Lower "
                 "requests_per_minute / tokens_per_minute, or check the account's quota",
-                **common)
+                **common,
+            )
         if status >= 500:
             return ServerError(f"the endpoint failed ({status}): {detail}", **common)
         if status == 404:
             return APIStatusError(
                 f"not found (404): {detail}. Check the model name (WOM_MODEL / model=) "
-                "and that base_url ends with /v1", **common)
+                "and that base_url ends with /v1",
+                **common,
+            )
         return APIStatusError(f"the endpoint answered {status}: {detail}", **common)
     return None

@@ -68,8 +68,11 @@ def format_gemma_with_system(*, messages: list[Any], **kwargs: Any) -> Any:
 
 
 def _exit_with_parent() -> None:
+    # os.read, not sys.stdin: a daemon thread blocked inside the buffered
+    # reader holds its lock, and the interpreter aborts (SIGABRT) when it
+    # finds that lock taken at shutdown, hiding the server's real exit code.
     try:
-        while sys.stdin.buffer.read(1):
+        while os.read(0, 1):
             pass
     finally:
         os._exit(0)

@@ -75,9 +75,7 @@ def _ctx(info: ValidationInfo) -> ValidationContext | None:
     return info.context if isinstance(info.context, ValidationContext) else None
 
 
-def _ground_items(
-    items: list[Any], what: str, ctx: ValidationContext
-) -> list[Any]:
+def _ground_items(items: list[Any], what: str, ctx: ValidationContext) -> list[Any]:
     """Replace quotes by the exact span of the review; fail or drop ungrounded ones."""
     kept: list[Any] = []
     bad: list[str] = []
@@ -96,7 +94,9 @@ def _ground_items(
                 f"these {what} quotes are not verbatim text of the review: {listed}. "
                 "Copy each quote exactly from the review, or leave the item out"
             )
-        ctx.warnings.append(f"dropped {len(bad)} {what} item(s) whose quote is not in the review: {listed}")
+        ctx.warnings.append(
+            f"dropped {len(bad)} {what} item(s) whose quote is not in the review: {listed}"
+        )
     return kept
 
 
@@ -217,8 +217,20 @@ TASK_OUTPUTS: dict[str, type[_Out]] = {
 
 # Keywords strict structured output rejects or ignores; Pydantic still enforces them.
 _UNSUPPORTED = frozenset(
-    {"minimum", "maximum", "minLength", "maxLength", "pattern", "format", "default", "title",
-     "exclusiveMinimum", "exclusiveMaximum", "minItems", "maxItems"}
+    {
+        "minimum",
+        "maximum",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "format",
+        "default",
+        "title",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "minItems",
+        "maxItems",
+    }
 )
 
 

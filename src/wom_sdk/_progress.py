@@ -49,7 +49,7 @@ class Progress:
             self._bar = tqdm(total=total, file=stream or sys.stderr, unit="review",
                              dynamic_ncols=True, smoothing=0.05, mininterval=_REFRESH,
                              bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} "
-                                        "[{elapsed}<{remaining}] {postfix}")
+                                        "[{elapsed}<{remaining}]{postfix}")
 
     @staticmethod
     def wanted(quiet: bool, stream: IO[str] | None = None) -> bool:
@@ -68,11 +68,14 @@ class Progress:
         now = time.monotonic()
         if now - self._shown >= _REFRESH:
             self._shown = now
-            minutes = max(now - self._start, 1e-9) / 60
-            self._bar.set_postfix_str(
-                f"ok={self._ok} failed={self._failed} "
-                f"{(self._ok + self._failed) / minutes:.0f}/min "
-                f"tokens={_fmt_tokens(self._tokens())}", refresh=False)
+            self._set_postfix(now)
+
+    def _set_postfix(self, now: float) -> None:
+        minutes = max(now - self._start, 1e-9) / 60
+        self._bar.set_postfix_str(
+            f"ok={self._ok} failed={self._failed} "
+            f"{(self._ok + self._failed) / minutes:.0f}/min "
+            f"tokens={_fmt_tokens(self._tokens())}", refresh=False)
 
     def write(self, message: str) -> None:
         """A message that does not tear the bar."""
@@ -83,6 +86,7 @@ class Progress:
 
     def close(self) -> None:
         if self._bar is not None:
+            self._set_postfix(time.monotonic())  # the final counts, not the last refresh's
             self._bar.close()
             self._bar = None
 

@@ -91,7 +91,8 @@ class PromptLibrary:
         if not system or not user:
             raise ConfigurationError(
                 f"template {task}.jinja rendered an empty {'system' if not system else 'user'} "
-                "message: it must branch on `message` (or extend _base.jinja)")
+                "message: it must branch on `message` (or extend _base.jinja)"
+            )
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
     def render_text(self, name: str, variables: Mapping[str, Any]) -> str:

@@ -89,8 +89,10 @@ class RateLimiter:
         learn_from_headers: bool = True,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        for name, v in (("requests_per_minute", requests_per_minute),
-                        ("tokens_per_minute", tokens_per_minute)):
+        for name, v in (
+            ("requests_per_minute", requests_per_minute),
+            ("tokens_per_minute", tokens_per_minute),
+        ):
             if v is not None and v <= 0:
                 raise ValueError(f"{name} must be positive (got {v})")
         self._lock = threading.Lock()
@@ -109,8 +111,10 @@ class RateLimiter:
         self.throttled = 0
 
     def __repr__(self) -> str:
-        return (f"RateLimiter(requests_per_minute={self._rpm}, tokens_per_minute={self._tpm}, "
-                f"factor={self._factor:.2f})")
+        return (
+            f"RateLimiter(requests_per_minute={self._rpm}, tokens_per_minute={self._tpm}, "
+            f"factor={self._factor:.2f})"
+        )
 
     @property
     def requests_per_minute(self) -> float | None:
@@ -149,8 +153,9 @@ class RateLimiter:
             shift = 60.0 * diff / (self._tpm * self._utilization * self._factor)
             # Credit back unused tokens, but never into the past: an idle
             # limiter must not build up a burst.
-            self._next_token = max(now, self._next_token + shift) if shift < 0 else (
-                self._next_token + shift)
+            self._next_token = (
+                max(now, self._next_token + shift) if shift < 0 else (self._next_token + shift)
+            )
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Learn from a response's ``x-ratelimit-*`` headers; note a success."""

@@ -30,6 +30,7 @@ from ._exceptions import ConfigurationError
 
 __all__ = [
     "ALL_KINDS",
+    "KIND_ORDER",
     "Redacted",
     "Redactor",
     "Span",
@@ -313,8 +314,9 @@ class Redactor:
     Args:
         order_number_pattern: a regular expression for the shop's order numbers,
             e.g. ``r"\\d{18,19}"`` or ``r"订单号[:：]?\\s*(\\d{18})"`` (with a group,
-            only the group is redacted). Order numbers are only redacted when it
-            is given, and it wins over the built-in numeric kinds.
+            only the group is redacted). It is matched against the text as
+            written (not folded to half-width). Order numbers are only redacted
+            when it is given, and it wins over the built-in numeric kinds.
         kinds: which kinds to redact; default all of ``ALL_KINDS``.
     """
 

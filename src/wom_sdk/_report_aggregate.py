@@ -18,24 +18,23 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 
+from ._report_cluster import cluster_aspects
 from ._report_io import ResultRecord
-from ._report_trend import Alert, TrendRule, WeekCount, detect_alerts, week_label, week_start
+from ._report_trend import Alert, TrendRule, WeekCount, detect_alerts, week_start
+from ._report_types import (
+    AspectCluster,
+    CategorySummary,
+    ProductSummary,
+    Quote,
+    ReportData,
+    SentimentSummary,
+    Totals,
+    WeekSummary,
+)
 from ._textnorm import normalize_match_text, normalize_term
 from .types import ReviewInsight
 
-__all__ = [
-    "SENTIMENT_LABELS",
-    "SEVERITY_WEIGHTS",
-    "Aggregator",
-    "AspectCluster",
-    "CategorySummary",
-    "ProductSummary",
-    "Quote",
-    "ReportData",
-    "SentimentSummary",
-    "Totals",
-    "WeekSummary",
-]
+__all__ = ["HISTOGRAM_BINS", "SENTIMENT_LABELS", "SEVERITY_WEIGHTS", "Aggregator"]
 
 SEVERITY_WEIGHTS: dict[str, int] = {"low": 1, "medium": 2, "high": 3}
 SENTIMENT_LABELS: tuple[str, ...] = ("positive", "negative", "neutral", "mixed")
@@ -54,132 +53,6 @@ _UNSPECIFIED_ASPECT = "(unspecified)"
 # short ones say nothing, very long ones do not fit a table cell or an ad.
 _QUOTE_MIN_CHARS = 4
 _QUOTE_MAX_CHARS = 160
-
-
-@dataclass(frozen=True)
-class Quote:
-    """A verbatim quote from one review."""
-
-    text: str
-    aspect: str
-    review_id: str | None
-    product: str | None
-    language: str | None
-    severity: str | None = None
-
-
-@dataclass(frozen=True)
-class Totals:
-    """Counts over all records."""
-
-    reviews: int
-    analyzed: int
-    failed: int
-    failed_by_kind: dict[str, int]
-    languages: dict[str, int]
-    first_date: dt.date | None
-    last_date: dt.date | None
-    dated: int
-    bad_dates: int
-    requests: int
-    prompt_tokens: int
-    completion_tokens: int
-    with_warnings: int
-    truncated: int
-    quotes_checked: int
-    quotes_not_verbatim: int
-
-
-@dataclass(frozen=True)
-class SentimentSummary:
-    """Sentiment labels, score histogram, and ratings when the input has them."""
-
-    label_counts: dict[str, int]
-    histogram: tuple[int, ...]
-    bin_edges: tuple[float, ...]
-    mean_score: float | None
-    negative_share: float | None
-    rating_counts: dict[str, int]
-    mean_rating: float | None
-    rating_mismatches: int
-
-
-@dataclass(frozen=True)
-class CategorySummary:
-    """One complaint theme (= category): volume, severity, top aspects, quotes."""
-
-    category: str
-    mentions: int
-    reviews: int
-    weighted: int
-    share: float
-    severity_counts: dict[str, int]
-    top_aspects: tuple[tuple[str, int], ...]
-    quotes: tuple[Quote, ...]
-    rank_by_count: int
-    rank_by_weight: int
-    aspects_approximate: bool
-
-
-@dataclass(frozen=True)
-class ProductSummary:
-    """The headline numbers of one product."""
-
-    product: str
-    reviews: int
-    analyzed: int
-    failed: int
-    mean_score: float | None
-    negative_share: float | None
-    complaints: int
-    top_categories: tuple[tuple[str, int], ...]
-
-
-@dataclass(frozen=True)
-class WeekSummary:
-    """One ISO week (keyed by its Monday)."""
-
-    week: dt.date
-    reviews: int
-    analyzed: int
-    negative: int
-    mean_score: float | None
-    categories: dict[str, int]
-
-    @property
-    def label(self) -> str:
-        return week_label(self.week)
-
-    @property
-    def negative_share(self) -> float | None:
-        return self.negative / self.analyzed if self.analyzed else None
-
-
-@dataclass(frozen=True)
-class AspectCluster:
-    """Complaint aspects grouped by embedding similarity (only with ``embed=``)."""
-
-    label: str
-    count: int
-    aspects: tuple[tuple[str, int], ...]
-
-
-@dataclass(frozen=True)
-class ReportData:
-    """Everything the renderers need; plain data, no insight objects."""
-
-    totals: Totals
-    sentiment: SentimentSummary
-    categories: tuple[CategorySummary, ...]
-    top_aspects: tuple[tuple[str, int], ...]
-    products: tuple[ProductSummary, ...]
-    products_total: int
-    weeks: tuple[WeekSummary, ...]
-    alerts: tuple[Alert, ...]
-    trend_rule: TrendRule
-    praise: tuple[Quote, ...]
-    clusters: tuple[AspectCluster, ...] | None
-    notes: tuple[str, ...]
 
 
 class _TopCounter:
@@ -494,8 +367,6 @@ class Aggregator:
         notes: list[str] = []
         clusters: tuple[AspectCluster, ...] | None = None
         if embed is not None:
-            from ._report_cluster import cluster_aspects
-
             try:
                 clusters = cluster_aspects(
                     self.all_aspects.most_common(cluster_max_aspects),

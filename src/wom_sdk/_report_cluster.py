@@ -17,7 +17,7 @@ import math
 import operator
 from collections.abc import Callable, Sequence
 
-from ._report_aggregate import AspectCluster
+from ._report_types import AspectCluster
 
 __all__ = ["cluster_aspects"]
 

@@ -1,4 +1,5 @@
-"""Turning ``ReportData`` into one self-contained HTML page, or Markdown.
+"""Turning ``ReportData`` into one self-contained HTML page (plus the number
+formatting that ``_report_markdown`` shares, so both show the same figures).
 
 The HTML has no external resource of any kind (no CDN, font, script or
 stylesheet link): charts are inline PNG data URIs and the CSS is inline, so the
@@ -9,12 +10,12 @@ depends on the clock, so the same data gives byte-identical output.
 from __future__ import annotations
 
 import html
-import itertools
 from collections.abc import Iterable, Mapping, Sequence
 
-from ._report_aggregate import SEVERITY_WEIGHTS, CategorySummary, Quote, ReportData
+from ._report_aggregate import SEVERITY_WEIGHTS
+from ._report_types import CategorySummary, Quote, ReportData
 
-__all__ = ["render_html", "render_markdown"]
+__all__ = ["METHOD_NOTES", "aspects_text", "num", "pct", "render_html", "span"]
 
 _CSS = """
 .wom-report { font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans", "Noto Sans CJK SC",
@@ -66,15 +67,15 @@ def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _pct(value: float | None) -> str:
+def pct(value: float | None) -> str:
     return "—" if value is None else f"{100.0 * value:.1f}%"
 
 
-def _num(value: float | None, fmt: str = "+.2f") -> str:
+def num(value: float | None, fmt: str = "+.2f") -> str:
     return "—" if value is None else format(value, fmt)
 
 
-def _span(data: ReportData) -> str:
+def span(data: ReportData) -> str:
     t = data.totals
     if t.first_date is None or t.last_date is None:
         return "no dates"
@@ -126,7 +127,7 @@ def _quote_html(q: Quote, css: str = "") -> str:
     )
 
 
-def _aspects_text(cat: CategorySummary) -> str:
+def aspects_text(cat: CategorySummary) -> str:
     text = ", ".join(f"{a} ({n})" for a, n in cat.top_aspects)
     return text + (" (approx.)" if cat.aspects_approximate else "")
 
@@ -145,7 +146,7 @@ def render_html(
         f"<style>{_CSS}</style>" if fragment else "",
         "<div class='wom-report'>",
         f"<header><h1>{_e(title)}</h1>",
-        f"<p class='sub'>{t.reviews:,} reviews · {_e(_span(data))} · made with wom-sdk</p>",
+        f"<p class='sub'>{t.reviews:,} reviews · {_e(span(data))} · made with wom-sdk</p>",
         "<nav>" + "".join(f"<a href='#wom-{k}'>{_e(v)}</a>" for k, v in _SECTIONS) + "</nav>",
         "</header>",
     ]
@@ -157,8 +158,8 @@ def render_html(
         ("reviews", f"{t.reviews:,}"),
         ("analyzed", f"{t.analyzed:,}"),
         ("failed", f"{t.failed:,}"),
-        ("average score", _num(s.mean_score)),
-        ("negative", _pct(s.negative_share)),
+        ("average score", num(s.mean_score)),
+        ("negative", pct(s.negative_share)),
         ("alerts", f"{len(data.alerts)}"),
     ]
     parts.append("<section id='wom-totals'><h2>Totals</h2><div class='cards'>")
@@ -169,13 +170,13 @@ def render_html(
     parts.append("</div>")
     langs = ", ".join(f"{_e(k)} {v:,}" for k, v in t.languages.items()) or "—"
     failed = ", ".join(f"{_e(k)} {v:,}" for k, v in t.failed_by_kind.items()) or "none"
-    span = _e(_span(data)) + (f" ({t.dated:,} dated reviews)" if t.dated else "")
+    time_span = _e(span(data)) + (f" ({t.dated:,} dated reviews)" if t.dated else "")
     parts.append(
         _kv_table(
             [
                 ("Languages", langs),
                 ("Failed, by kind", failed),
-                ("Time span", span),
+                ("Time span", time_span),
             ]
         )
     )
@@ -183,8 +184,8 @@ def render_html(
         latest = data.alerts[0]
         parts.append(
             f"<div class='alert'><b>{len(data.alerts)} trend alert(s)</b>, latest: "
-            f"{_e(latest.week_label)} {_e(latest.metric)} at {_pct(latest.share)} "
-            f"(baseline {_pct(latest.baseline)}). <a href='#wom-trends'>Details</a></div>"
+            f"{_e(latest.week_label)} {_e(latest.metric)} at {pct(latest.share)} "
+            f"(baseline {pct(latest.baseline)}). <a href='#wom-trends'>Details</a></div>"
         )
     parts.append("</section>")
 
@@ -196,20 +197,20 @@ def render_html(
         _table(
             ["label", "reviews", "share"],
             [
-                [_e(k), f"{v:,}", _pct(v / total if total else None)]
+                [_e(k), f"{v:,}", pct(v / total if total else None)]
                 for k, v in s.label_counts.items()
             ],
             numeric=(1, 2),
         )
     )
     parts.append(
-        f"<p>Average score {_num(s.mean_score)} (−1 … +1); "
-        f"{_pct(s.negative_share)} of analyzed reviews are negative.</p>"
+        f"<p>Average score {num(s.mean_score)} (−1 … +1); "
+        f"{pct(s.negative_share)} of analyzed reviews are negative.</p>"
     )
     if s.rating_counts:
         ratings = ", ".join(f"{_e(k)}★ {v:,}" for k, v in s.rating_counts.items())
         parts.append(
-            f"<p>Ratings: {ratings}; average {_num(s.mean_rating, '.2f')}. "
+            f"<p>Ratings: {ratings}; average {num(s.mean_rating, '.2f')}. "
             f"{s.rating_mismatches:,} review(s) where the rating and the sentiment disagree "
             "(≤2★ but positive, or ≥4★ but negative).</p>"
         )
@@ -230,11 +231,11 @@ def render_html(
                     _e(c.category),
                     f"{c.mentions:,}",
                     f"{c.reviews:,}",
-                    _pct(c.share),
+                    pct(c.share),
                     f"{c.weighted:,}",
                     str(c.rank_by_weight),
                     sev,
-                    _e(_aspects_text(c)),
+                    _e(aspects_text(c)),
                 ]
             )
         parts.append(
@@ -260,7 +261,7 @@ def render_html(
             parts.append(
                 f"<div class='theme'><b>{_e(c.category)}</b> "
                 f"<span class='muted'>{c.mentions:,} complaints in {c.reviews:,} reviews "
-                f"({_pct(c.share)})</span>"
+                f"({pct(c.share)})</span>"
             )
             parts += [_quote_html(q) for q in c.quotes]
             parts.append("</div>")
@@ -310,8 +311,8 @@ def render_html(
                         f"{p.reviews:,}",
                         f"{p.analyzed:,}",
                         f"{p.failed:,}",
-                        _num(p.mean_score),
-                        _pct(p.negative_share),
+                        num(p.mean_score),
+                        pct(p.negative_share),
                         f"{p.complaints:,}",
                         _e(", ".join(f"{k} ({v})" for k, v in p.top_categories)),
                     ]
@@ -338,9 +339,9 @@ def render_html(
                         [
                             _e(a.week_label),
                             _e(a.metric),
-                            _pct(a.share),
-                            _pct(a.baseline),
-                            _pct(a.threshold),
+                            pct(a.share),
+                            pct(a.baseline),
+                            pct(a.threshold),
                             f"{a.count:,}",
                             f"{a.total:,}",
                         ]
@@ -361,8 +362,8 @@ def render_html(
                         _e(w.label),
                         f"{w.reviews:,}",
                         f"{w.analyzed:,}",
-                        _pct(w.negative_share),
-                        _num(w.mean_score),
+                        pct(w.negative_share),
+                        num(w.mean_score),
                         _e(", ".join(f"{k} {v}" for k, v in list(w.categories.items())[:3])),
                     ]
                     for w in data.weeks
@@ -407,7 +408,9 @@ def render_html(
             ]
         )
     )
-    parts.append("<ul class='muted'>" + "".join(f"<li>{_e(m)}</li>" for m in _METHOD) + "</ul>")
+    parts.append(
+        "<ul class='muted'>" + "".join(f"<li>{_e(m)}</li>" for m in METHOD_NOTES) + "</ul>"
+    )
     parts.append("</section></div>")
 
     body = "\n".join(p for p in parts if p)
@@ -421,7 +424,7 @@ def render_html(
     )
 
 
-_METHOD = (
+METHOD_NOTES = (
     "Themes are the complaint categories; within a theme, aspect wording is normalized "
     "(Unicode NFKC so full- and half-width forms match, case, punctuation, spacing, "
     "English plurals) before counting.",
@@ -431,174 +434,3 @@ _METHOD = (
     "width); representative quotes are chosen deterministically (smallest hash of the text, "
     "preferring 4–160 characters), not by a model.",
 )
-
-
-def _md(value: object) -> str:
-    return str(value).replace("|", "\\|").replace("\n", " ")
-
-
-def _md_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
-    return [*lines, ""]
-
-
-def _md_quote(q: Quote) -> str:
-    meta = [f"aspect: {q.aspect}"]
-    if q.severity:
-        meta.append(f"severity: {q.severity}")
-    if q.product:
-        meta.append(f"product: {q.product}")
-    if q.review_id:
-        meta.append(f"review {q.review_id}")
-    return f"> “{_md(q.text)}”  \n> <sub>{_md(' · '.join(meta))}</sub>\n"
-
-
-def render_markdown(data: ReportData, *, title: str, notes: Sequence[str] = ()) -> str:
-    """The report as Markdown: the same numbers and quotes, text histograms instead of charts."""
-    t, s = data.totals, data.sentiment
-    out = [f"# {title}", "", f"{t.reviews:,} reviews · {_span(data)} · made with wom-sdk", ""]
-    out += [f"> **Note:** {n}\n" for n in (*notes, *data.notes)]
-    out += ["## Totals", ""]
-    out += _md_table(
-        ["", ""],
-        [
-            ["Reviews", f"{t.reviews:,}"],
-            ["Analyzed", f"{t.analyzed:,}"],
-            [
-                "Failed",
-                f"{t.failed:,} ("
-                + (", ".join(f"{k} {v:,}" for k, v in t.failed_by_kind.items()) or "none")
-                + ")",
-            ],
-            ["Languages", ", ".join(f"{k} {v:,}" for k, v in t.languages.items()) or "—"],
-            ["Time span", _span(data)],
-            ["Average score", _num(s.mean_score)],
-            ["Negative", _pct(s.negative_share)],
-        ],
-    )
-    out += ["## Sentiment", ""]
-    total = sum(s.label_counts.values())
-    out += _md_table(
-        ["label", "reviews", "share"],
-        [[k, f"{v:,}", _pct(v / total if total else None)] for k, v in s.label_counts.items()],
-    )
-    peak = max(s.histogram) if any(s.histogram) else 1
-    out += ["Score histogram:", "", "```"]
-    for (lo, hi), n in zip(itertools.pairwise(s.bin_edges), s.histogram, strict=True):
-        out.append(f"{lo:+.1f}..{hi:+.1f} {'█' * round(30 * n / peak):<30} {n:,}")
-    out += ["```", ""]
-    out += ["## Complaints", ""]
-    if data.categories:
-        out += _md_table(
-            [
-                "#",
-                "theme",
-                "complaints",
-                "reviews",
-                "share",
-                "weighted",
-                "# by severity",
-                "top aspects",
-            ],
-            [
-                [
-                    c.rank_by_count,
-                    c.category,
-                    f"{c.mentions:,}",
-                    f"{c.reviews:,}",
-                    _pct(c.share),
-                    f"{c.weighted:,}",
-                    c.rank_by_weight,
-                    _aspects_text(c),
-                ]
-                for c in data.categories
-            ],
-        )
-        for c in data.categories:
-            if c.quotes:
-                out += [f"### {c.category}", ""] + [_md_quote(q) for q in c.quotes]
-    else:
-        out += ["No complaints.", ""]
-    if data.clusters is not None:
-        out += ["### Aspect clusters (embedding similarity)", ""]
-        out += _md_table(
-            ["cluster", "complaints", "aspects"],
-            [
-                [cl.label, f"{cl.count:,}", ", ".join(f"{a} ({n})" for a, n in cl.aspects)]
-                for cl in data.clusters
-            ],
-        )
-    if data.products:
-        out += ["## Products", ""]
-        out += _md_table(
-            [
-                "product",
-                "reviews",
-                "analyzed",
-                "failed",
-                "avg score",
-                "negative",
-                "complaints",
-                "top themes",
-            ],
-            [
-                [
-                    p.product,
-                    f"{p.reviews:,}",
-                    f"{p.analyzed:,}",
-                    f"{p.failed:,}",
-                    _num(p.mean_score),
-                    _pct(p.negative_share),
-                    f"{p.complaints:,}",
-                    ", ".join(f"{k} ({v})" for k, v in p.top_categories),
-                ]
-                for p in data.products
-            ],
-        )
-    if data.weeks:
-        out += ["## Over time", ""]
-        if data.alerts:
-            out += _md_table(
-                ["week", "what", "share", "baseline", "threshold", "count", "analyzed"],
-                [
-                    [
-                        a.week_label,
-                        a.metric,
-                        _pct(a.share),
-                        _pct(a.baseline),
-                        _pct(a.threshold),
-                        f"{a.count:,}",
-                        f"{a.total:,}",
-                    ]
-                    for a in data.alerts
-                ],
-            )
-        else:
-            out += ["No alerts.", ""]
-        out += [f"*Alert rule.* {data.trend_rule.describe()}", ""]
-        out += _md_table(
-            ["week", "reviews", "analyzed", "negative", "avg score", "top themes"],
-            [
-                [
-                    w.label,
-                    f"{w.reviews:,}",
-                    f"{w.analyzed:,}",
-                    _pct(w.negative_share),
-                    _num(w.mean_score),
-                    ", ".join(f"{k} {v}" for k, v in list(w.categories.items())[:3]),
-                ]
-                for w in data.weeks
-            ],
-        )
-    out += ["## Praise worth quoting", ""]
-    out += [_md_quote(q) for q in data.praise] or ["No verbatim praise found.", ""]
-    out += ["## Data & method", ""]
-    out += [
-        f"- {t.requests:,} requests, {t.prompt_tokens:,} prompt + "
-        f"{t.completion_tokens:,} completion tokens",
-        f"- Quotes not found verbatim: {t.quotes_not_verbatim:,} of {t.quotes_checked:,}",
-        *[f"- {m}" for m in _METHOD],
-        "",
-    ]
-    return "\n".join(out)

@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 __all__ = ["build_parser", "main"]
 
 #: Subcommand modules, in the order they appear in ``wom --help``.
-_COMMAND_MODULES = ("wom_sdk._cli_analyze", "wom_sdk._cli_report", "wom_sdk._cli_eval")
+_COMMAND_MODULES = (
+    "wom_sdk._cli_analyze", "wom_sdk._cli_demo", "wom_sdk._cli_report", "wom_sdk._cli_eval",
+)
 #: Written by another part of the project; a checkout without them still runs `analyze`.
 _OPTIONAL_MODULES = frozenset({"wom_sdk._cli_report", "wom_sdk._cli_eval"})
 

@@ -17,8 +17,10 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from ._report_aggregate import (
-    Aggregator,
+from ._report_aggregate import Aggregator
+from ._report_io import RecordError, ResultRecord, coerce_record, read_results
+from ._report_trend import Alert, TrendRule
+from ._report_types import (
     AspectCluster,
     CategorySummary,
     ProductSummary,
@@ -28,8 +30,6 @@ from ._report_aggregate import (
     Totals,
     WeekSummary,
 )
-from ._report_io import RecordError, ResultRecord, coerce_record, read_results
-from ._report_trend import Alert, TrendRule
 
 __all__ = [
     "Alert",
@@ -107,7 +107,7 @@ class Report:
 
     def to_markdown(self) -> str:
         """The same content as Markdown, without images (no matplotlib needed)."""
-        from ._report_render import render_markdown
+        from ._report_markdown import render_markdown
 
         return render_markdown(self.data, title=self.title)
 

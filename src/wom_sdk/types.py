@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "DEFAULT_CATEGORIES",
     "BatchResult",
     "Complaint",
     "ErrorInfo",
@@ -24,7 +25,6 @@ __all__ = [
     "SentimentLabel",
     "Severity",
     "Usage",
-    "DEFAULT_CATEGORIES",
 ]
 
 SentimentLabel = Literal["positive", "negative", "neutral", "mixed"]
@@ -165,11 +165,14 @@ class ReviewInsight(_Result):
 
     def _repr_html_(self) -> str:
         esc = html.escape
-        complaints = "".join(
-            f"<li><b>{esc(c.category)}</b> / {esc(c.aspect)} ({esc(c.severity)}): "
-            f"&ldquo;{esc(c.quote)}&rdquo;</li>"
-            for c in self.complaints
-        ) or "<li><i>none</i></li>"
+        complaints = (
+            "".join(
+                f"<li><b>{esc(c.category)}</b> / {esc(c.aspect)} ({esc(c.severity)}): "
+                f"&ldquo;{esc(c.quote)}&rdquo;</li>"
+                for c in self.complaints
+            )
+            or "<li><i>none</i></li>"
+        )
         warnings = "".join(f"<li>{esc(w)}</li>" for w in self.warnings)
         return (
             "<div class='wom-insight'>"
@@ -234,7 +237,9 @@ class BatchResult(_Result):
         if r.extra:
             line["extra"] = r.extra
         line["insight"] = self.insight.model_dump(mode="json") if self.insight else None
-        line["error"] = self.error.model_dump(mode="json", exclude_none=True) if self.error else None
+        line["error"] = (
+            self.error.model_dump(mode="json", exclude_none=True) if self.error else None
+        )
         return line
 
     def _summary(self) -> str:

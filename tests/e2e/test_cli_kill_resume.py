@@ -1,60 +1,44 @@
 """``wom analyze`` in a real process, killed mid-run and run again.
 
-The fake OpenAI server runs in this process (``FakeOpenAIServer``) with a
-responder that answers like the SDK expects (quotes taken from the review), so
-every review can end as an insight; the command line runs as a subprocess that
-is killed with SIGKILL (no chance to clean up) or interrupted with SIGINT.
+The fake OpenAI server runs as its own process (``python -m wom_sdk.testing
+--responder wom``: grounded answers to the SDK's prompts, so every review can end
+as an insight) with some latency; the command line runs as a subprocess that is
+killed with SIGKILL (no chance to clean up) or interrupted with SIGINT.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-
-from wom_sdk.testing import FakeOpenAIServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform == "win32",
                                                     reason="POSIX signals")]
 
 N_REVIEWS = 200
-_REVIEW = re.compile(r'<review-(\w+)(?: id="([^"]*)")?>\n(.*?)\n</review-\1>', re.S)
-
-
-def _answer(text: str) -> dict[str, Any]:
-    body = "\n".join(x for x in text.split("\n")
-                     if not x.startswith(("Product: ", "Star rating: ")))
-    zh = any("\u4e00" <= ch <= "\u9fff" for ch in body)
-    return {"language": "zh" if zh else "en",
-            "sentiment": {"label": "negative", "score": -0.6},
-            "complaints": [{"aspect": "battery", "category": "battery", "quote": body[:6],
-                            "severity": "medium"}],
-            "praise": [], "summary": "s",
-            "reply": "感谢您的反馈，我们会改进。" if zh else "Thanks, we will look into it."}
-
-
-def responder(request: dict[str, Any]) -> str:
-    user = next(m["content"] for m in request["messages"] if m["role"] == "user")
-    found = _REVIEW.findall(user)
-    if any(rid for _, rid, _ in found):
-        return json.dumps({"results": [{"id": rid, **_answer(t)} for _, rid, t in found]},
-                          ensure_ascii=False)
-    return json.dumps(_answer(found[0][2]), ensure_ascii=False)
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[FakeOpenAIServer]:
-    with FakeOpenAIServer(responder=responder, latency=0.05) as srv:
-        yield srv
+def base_url() -> Iterator[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wom_sdk.testing", "--port", "0", "--latency", "0.05",
+         "--responder", "wom"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("READY "), line + proc.stderr.read() if proc.stderr else line
+        yield line.split()[1]
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
 
 
 @pytest.fixture
@@ -68,9 +52,9 @@ def reviews(tmp_path: Path) -> Path:
     return path
 
 
-def _command(server: FakeOpenAIServer, src: Path, out: Path) -> list[str]:
+def _command(base_url: str, src: Path, out: Path) -> list[str]:
     return [sys.executable, "-m", "wom_sdk", "analyze", str(src), "-o", str(out),
-            "--base-url", server.base_url, "--model", "gpt-4o-mini",
+            "--base-url", base_url, "--model", "gpt-4o-mini",
             "--rpm", "60000", "--concurrency", "4"]
 
 
@@ -97,9 +81,9 @@ def _assert_complete(out: Path) -> None:
 
 
 def test_sigkill_then_rerun_writes_every_id_exactly_once(
-        server: FakeOpenAIServer, reviews: Path, tmp_path: Path) -> None:
+        base_url: str, reviews: Path, tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
-    cmd = _command(server, reviews, out)
+    cmd = _command(base_url, reviews, out)
     proc = _start_and_wait(cmd, out, at_least=30)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
@@ -116,9 +100,9 @@ def test_sigkill_then_rerun_writes_every_id_exactly_once(
 
 
 def test_repeated_kills_never_duplicate_or_corrupt(
-        server: FakeOpenAIServer, reviews: Path, tmp_path: Path) -> None:
+        base_url: str, reviews: Path, tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
-    cmd = _command(server, reviews, out)
+    cmd = _command(base_url, reviews, out)
     for target in (20, 60, 110):
         proc = _start_and_wait(cmd, out, at_least=target)
         os.kill(proc.pid, signal.SIGKILL)
@@ -129,9 +113,9 @@ def test_repeated_kills_never_duplicate_or_corrupt(
 
 
 def test_ctrl_c_finishes_in_flight_work_and_says_how_to_resume(
-        server: FakeOpenAIServer, reviews: Path, tmp_path: Path) -> None:
+        base_url: str, reviews: Path, tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
-    cmd = _command(server, reviews, out)
+    cmd = _command(base_url, reviews, out)
     proc = _start_and_wait(cmd, out, at_least=20)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)

@@ -32,13 +32,18 @@ def completion(
         "object": "chat.completion",
         "created": 1_700_000_000,
         "model": "mock-model",
-        "choices": [{
-            "index": 0,
-            "message": {"role": "assistant", "content": content, "refusal": refusal},
-            "finish_reason": finish_reason,
-        }],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                  "total_tokens": prompt_tokens + completion_tokens},
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content, "refusal": refusal},
+                "finish_reason": finish_reason,
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
     }
 
 
@@ -81,8 +86,11 @@ class ScriptedLLM:
         if callable(step):
             step = step(request)
         body = step.body if isinstance(step.body, str) else json.dumps(step.body)
-        return httpx2.Response(step.status, content=body.encode(),
-                               headers={"content-type": "application/json", **step.headers})
+        return httpx2.Response(
+            step.status,
+            content=body.encode(),
+            headers={"content-type": "application/json", **step.headers},
+        )
 
     async def ahandler(self, request: httpx2.Request) -> httpx2.Response:
         return self.handler(request)
@@ -94,17 +102,28 @@ class ScriptedLLM:
         return httpx2.AsyncClient(transport=httpx2.MockTransport(self.ahandler))
 
 
-def insight_json(review: str, *, quote: str | None = None, label: str = "negative",
-                 reply: str | None = None, language: str = "zh") -> dict[str, Any]:
+def insight_json(
+    review: str,
+    *,
+    quote: str | None = None,
+    label: str = "negative",
+    reply: str | None = None,
+    language: str = "zh",
+) -> dict[str, Any]:
     """A valid analyze answer for ``review`` whose complaint quotes ``quote``."""
     q = quote if quote is not None else review[: max(1, min(8, len(review)))]
     return {
         "language": language,
         "sentiment": {"label": label, "score": -0.7 if label == "negative" else 0.6},
-        "complaints": [{"aspect": "battery", "category": "battery", "quote": q,
-                        "severity": "high"}],
+        "complaints": [
+            {"aspect": "battery", "category": "battery", "quote": q, "severity": "high"}
+        ],
         "praise": [],
-        "reply": reply or ("非常抱歉给您带来不便，我们会尽快改进。" if language == "zh"
-                           else "Sorry about this, we will look into it."),
+        "reply": reply
+        or (
+            "非常抱歉给您带来不便，我们会尽快改进。"
+            if language == "zh"
+            else "Sorry about this, we will look into it."
+        ),
         "summary": "summary",
     }

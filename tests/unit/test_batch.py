@@ -6,15 +6,19 @@ import json
 from typing import Any
 
 import httpx2
-import pytest
-from helpers.mock_llm import MOCK_BASE_URL, ScriptedLLM, error, ok
 
-from wom_sdk import AsyncReviewAnalyzer, ReviewAnalyzer, RetryPolicy, SQLiteCache
+from helpers.mock_llm import MOCK_BASE_URL, ScriptedLLM, error, ok
+from wom_sdk import AsyncReviewAnalyzer, RetryPolicy, ReviewAnalyzer, SQLiteCache
 from wom_sdk.testing import FakeOpenAIServer, FaultPlan, wom_responder
 from wom_sdk.types import BatchResult, ReviewRecord
 
-REVIEWS = ["电池一天要充三次，客服也不回消息", "Great phone, bad battery.", "包装破损，快递太慢",
-           "Works fine.", "屏幕很好，就是有点贵"]
+REVIEWS = [
+    "电池一天要充三次，客服也不回消息",
+    "Great phone, bad battery.",
+    "包装破损，快递太慢",
+    "Works fine.",
+    "屏幕很好，就是有点贵",
+]
 
 
 def responder_llm(drop_ids: set[str] | None = None) -> ScriptedLLM:
@@ -31,13 +35,18 @@ def responder_llm(drop_ids: set[str] | None = None) -> ScriptedLLM:
 
 
 def make(llm: ScriptedLLM, retry: RetryPolicy, **kw: Any) -> ReviewAnalyzer:
-    return ReviewAnalyzer(model="m", base_url=MOCK_BASE_URL, http_client=llm.client(),
-                          retry=retry, **kw)
+    return ReviewAnalyzer(
+        model="m", base_url=MOCK_BASE_URL, http_client=llm.client(), retry=retry, **kw
+    )
 
 
 def test_results_come_back_in_input_order_with_per_item_errors(fast_retry: RetryPolicy) -> None:
-    items: list[Any] = [REVIEWS[0], "   ", {"id": "r-2", "text": REVIEWS[1], "product": "X1",
-                                             "rating": "2"}, ReviewRecord(id="r-3", text=REVIEWS[2])]
+    items: list[Any] = [
+        REVIEWS[0],
+        "   ",
+        {"id": "r-2", "text": REVIEWS[1], "product": "X1", "rating": "2"},
+        ReviewRecord(id="r-3", text=REVIEWS[2]),
+    ]
     seen: list[BatchResult] = []
     results = make(responder_llm(), fast_retry).analyze_many(items, on_result=seen.append)
     assert [r.id for r in results] == ["0", "1", "r-2", "r-3"]
@@ -114,12 +123,18 @@ def test_cache_makes_a_rerun_free(tmp_path: Any, fast_retry: RetryPolicy) -> Non
     assert len(first.requests) == 5
     assert second.requests == []
     assert [r.insight.sentiment for r in r1 if r.insight] == [
-        r.insight.sentiment for r in r2 if r.insight]
+        r.insight.sentiment for r in r2 if r.insight
+    ]
     assert all(r.insight is not None and r.insight.usage.cached for r in r2)
     # a change of model is a different request: no stale answer
     third = responder_llm()
-    with ReviewAnalyzer(model="other", base_url=MOCK_BASE_URL, http_client=third.client(),
-                        retry=fast_retry, cache=path) as c:
+    with ReviewAnalyzer(
+        model="other",
+        base_url=MOCK_BASE_URL,
+        http_client=third.client(),
+        retry=fast_retry,
+        cache=path,
+    ) as c:
         c.analyze(REVIEWS[0])
     assert len(third.requests) == 1
     assert len(SQLiteCache(path)) == 6
@@ -127,8 +142,9 @@ def test_cache_makes_a_rerun_free(tmp_path: Any, fast_retry: RetryPolicy) -> Non
 
 async def test_async_batch_matches_sync(fast_retry: RetryPolicy) -> None:
     llm = responder_llm()
-    async with AsyncReviewAnalyzer(model="m", base_url=MOCK_BASE_URL, retry=fast_retry,
-                                   http_client=llm.async_client()) as a:
+    async with AsyncReviewAnalyzer(
+        model="m", base_url=MOCK_BASE_URL, retry=fast_retry, http_client=llm.async_client()
+    ) as a:
         results = await a.analyze_many([*REVIEWS, ""], pack=2)
     assert [r.ok for r in results] == [True] * 5 + [False]
     assert [r.id for r in results] == [str(i) for i in range(6)]
@@ -160,8 +176,7 @@ def test_batch_paces_at_the_configured_rate() -> None:
 
 
 def test_unknown_limits_are_learned_before_bursting() -> None:
-    with FakeOpenAIServer(responder=wom_responder, rpm=600,
-                          faults=FaultPlan(script=[])) as srv:
+    with FakeOpenAIServer(responder=wom_responder, rpm=600, faults=FaultPlan(script=[])) as srv:
         a = ReviewAnalyzer(model="m", base_url=srv.base_url)
         results = a.analyze_many([f"review {i}: bad" for i in range(40)])
         stats = srv.stats()

@@ -13,9 +13,9 @@ from typing import Any
 
 import httpx2
 import pytest
-from helpers.mock_llm import completion, insight_json
 
-from wom_sdk import ReviewAnalyzer, RetryPolicy
+from helpers.mock_llm import completion, insight_json
+from wom_sdk import RetryPolicy, ReviewAnalyzer
 from wom_sdk._cli_analyze import STOP_AFTER, _resume_command
 from wom_sdk.cli import main
 
@@ -91,7 +91,8 @@ def run(llm: MockLLM, tmp_path: Path, *argv: str) -> tuple[int, dict[str, Any]]:
     summary = tmp_path / "summary.json"
     status = main(["analyze", *argv, "--summary-json", str(summary), "--rpm", "100000"],
                   analyzer_factory=llm.factory())
-    data = json.loads(summary.read_text(encoding="utf-8")) if summary.exists() else {}
+    data: dict[str, Any] = (json.loads(summary.read_text(encoding="utf-8"))
+                            if summary.exists() else {})
     summary.unlink(missing_ok=True)
     return status, data
 

@@ -1,4 +1,4 @@
-"""The ``wom`` entry points: ``python -m wom_sdk``, cheap imports, ``wom demo`` without the extra."""
+"""Entry points: ``python -m wom_sdk``, cheap imports, ``wom demo`` without the extra."""
 
 from __future__ import annotations
 

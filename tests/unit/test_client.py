@@ -7,9 +7,9 @@ from typing import Any
 
 import httpx2
 import pytest
-from helpers.mock_llm import MOCK_BASE_URL, ScriptedLLM, error, insight_json, ok
 
 import wom_sdk
+from helpers.mock_llm import MOCK_BASE_URL, ScriptedLLM, error, insight_json, ok
 from wom_sdk import (
     APIConnectionError,
     AsyncReviewAnalyzer,
@@ -17,8 +17,8 @@ from wom_sdk import (
     OutputValidationError,
     RateLimitError,
     RefusalError,
-    ReviewAnalyzer,
     RetryPolicy,
+    ReviewAnalyzer,
     ServerError,
     TruncatedOutputError,
 )
@@ -27,8 +27,14 @@ REVIEW = "电池一天要充三次，客服也不回消息"
 
 
 def make(llm: ScriptedLLM, retry: RetryPolicy, **kw: Any) -> ReviewAnalyzer:
-    return ReviewAnalyzer(model="mock-model", api_key="sk-test", base_url=MOCK_BASE_URL,
-                          http_client=llm.client(), retry=retry, **kw)
+    return ReviewAnalyzer(
+        model="mock-model",
+        api_key="sk-test",
+        base_url=MOCK_BASE_URL,
+        http_client=llm.client(),
+        retry=retry,
+        **kw,
+    )
 
 
 def system_prompt(body: dict[str, Any]) -> str:
@@ -111,11 +117,13 @@ def test_review_is_delimited_by_a_tag_it_cannot_close(fast_retry: RetryPolicy) -
 
 
 def test_json_schema_rejected_falls_back_and_is_remembered(fast_retry: RetryPolicy) -> None:
-    llm = ScriptedLLM([
-        error(500, "response_format json_schema is not supported"),
-        ok(insight_json(REVIEW)),
-        ok(insight_json(REVIEW)),
-    ])
+    llm = ScriptedLLM(
+        [
+            error(500, "response_format json_schema is not supported"),
+            ok(insight_json(REVIEW)),
+            ok(insight_json(REVIEW)),
+        ]
+    )
     a = make(llm, fast_retry)
     a.analyze(REVIEW)
     a.analyze(REVIEW)
@@ -129,12 +137,14 @@ def test_json_schema_rejected_falls_back_and_is_remembered(fast_retry: RetryPoli
 
 def test_fallback_goes_down_to_plain_prompt_extraction(fast_retry: RetryPolicy) -> None:
     answer = "Sure! Here is the JSON:\n```json\n" + json.dumps(insight_json(REVIEW)) + "\n```"
-    llm = ScriptedLLM([
-        error(400, "Unknown parameter: response_format"),
-        error(400, "response_format.schema is not allowed"),
-        error(422, "json_object response_format unsupported"),
-        ok(answer),
-    ])
+    llm = ScriptedLLM(
+        [
+            error(400, "Unknown parameter: response_format"),
+            error(400, "response_format.schema is not allowed"),
+            error(422, "json_object response_format unsupported"),
+            ok(answer),
+        ]
+    )
     insight = make(llm, fast_retry).analyze(REVIEW)
     assert insight.sentiment.label == "negative"
     assert "response_format" not in llm.requests[-1]
@@ -181,8 +191,12 @@ def test_max_reasks_is_configurable(fast_retry: RetryPolicy) -> None:
 
 
 def test_fabricated_quote_is_reasked_then_fixed(fast_retry: RetryPolicy) -> None:
-    llm = ScriptedLLM([ok(insight_json(REVIEW, quote="电池爆炸了")),
-                       ok(insight_json(REVIEW, quote="客服也不回消息"))])
+    llm = ScriptedLLM(
+        [
+            ok(insight_json(REVIEW, quote="电池爆炸了")),
+            ok(insight_json(REVIEW, quote="客服也不回消息")),
+        ]
+    )
     insight = make(llm, fast_retry).analyze(REVIEW)
     assert [c.quote for c in insight.complaints] == ["客服也不回消息"]
     assert "电池爆炸了" in llm.requests[1]["messages"][-1]["content"]
@@ -269,8 +283,9 @@ def test_persistent_429_is_a_rate_limit_error(fast_retry: RetryPolicy) -> None:
 def test_retry_after_cools_down_the_whole_limiter(fast_retry: RetryPolicy) -> None:
     import time
 
-    llm = ScriptedLLM([error(429, "slow down", **{"retry-after-ms": "300"}),
-                       ok(insight_json(REVIEW))])
+    llm = ScriptedLLM(
+        [error(429, "slow down", **{"retry-after-ms": "300"}), ok(insight_json(REVIEW))]
+    )
     a = make(llm, fast_retry)
     t0 = time.monotonic()
     a.analyze(REVIEW)
@@ -295,13 +310,25 @@ def test_timeout_is_typed(fast_retry: RetryPolicy) -> None:
 
 
 def test_single_tasks(fast_retry: RetryPolicy) -> None:
-    llm = ScriptedLLM([
-        ok({"language": "zh", "label": "negative", "score": -0.8, "confidence": 0.9}),
-        ok({"language": "zh", "complaints": [
-            {"aspect": "客服", "category": "customer_service", "quote": "客服也不回消息",
-             "severity": "medium"}]}),
-        ok({"language": "zh", "reply": "抱歉让您久等了，我们已安排客服跟进。"}),
-    ])
+    llm = ScriptedLLM(
+        [
+            ok({"language": "zh", "label": "negative", "score": -0.8, "confidence": 0.9}),
+            ok(
+                {
+                    "language": "zh",
+                    "complaints": [
+                        {
+                            "aspect": "客服",
+                            "category": "customer_service",
+                            "quote": "客服也不回消息",
+                            "severity": "medium",
+                        }
+                    ],
+                }
+            ),
+            ok({"language": "zh", "reply": "抱歉让您久等了，我们已安排客服跟进。"}),
+        ]
+    )
     a = make(llm, fast_retry)
     s = a.sentiment(REVIEW)
     assert (s.label, s.score, s.confidence) == ("negative", -0.8, 0.9)
@@ -316,8 +343,9 @@ def test_single_tasks(fast_retry: RetryPolicy) -> None:
 
 def test_context_reaches_the_prompt(fast_retry: RetryPolicy) -> None:
     llm = ScriptedLLM([ok(insight_json(REVIEW))])
-    make(llm, fast_retry).analyze(REVIEW, product="X1 手机", rating=2,
-                                  categories=["battery", "service", "other"])
+    make(llm, fast_retry).analyze(
+        REVIEW, product="X1 手机", rating=2, categories=["battery", "service", "other"]
+    )
     body = llm.requests[0]
     assert "Product: X1 手机" in user_prompt(body)
     assert "Star rating: 2 / 5" in user_prompt(body)
@@ -332,12 +360,20 @@ def test_unknown_category_is_folded_into_other(fast_retry: RetryPolicy) -> None:
     assert any("Battery Life" in w for w in insight.warnings)
 
 
-def test_custom_prompt_folder_overrides_one_template(tmp_path: Any, fast_retry: RetryPolicy) -> None:
+def test_custom_prompt_folder_overrides_one_template(
+    tmp_path: Any, fast_retry: RetryPolicy
+) -> None:
     (tmp_path / "sentiment.jinja").write_text(
         '{% if message == "system" %}CUSTOM {{ language_hint }}'
-        '{% else %}<r>{{ review }}</r>{% endif %}', encoding="utf-8")
-    llm = ScriptedLLM([ok({"language": "zh", "label": "negative", "score": -0.5,
-                           "confidence": 0.5}), ok(insight_json(REVIEW))])
+        "{% else %}<r>{{ review }}</r>{% endif %}",
+        encoding="utf-8",
+    )
+    llm = ScriptedLLM(
+        [
+            ok({"language": "zh", "label": "negative", "score": -0.5, "confidence": 0.5}),
+            ok(insight_json(REVIEW)),
+        ]
+    )
     a = make(llm, fast_retry, prompts_dir=tmp_path)
     a.sentiment(REVIEW)
     a.analyze(REVIEW)
@@ -345,9 +381,10 @@ def test_custom_prompt_folder_overrides_one_template(tmp_path: Any, fast_retry: 
     assert "careful e-commerce" in system_prompt(llm.requests[1])  # built-in kept
 
 
-def test_template_with_undefined_variable_fails_loudly(tmp_path: Any, fast_retry: RetryPolicy) -> None:
-    (tmp_path / "sentiment.jinja").write_text(
-        "{{ no_such_var }}")
+def test_template_with_undefined_variable_fails_loudly(
+    tmp_path: Any, fast_retry: RetryPolicy
+) -> None:
+    (tmp_path / "sentiment.jinja").write_text("{{ no_such_var }}")
     a = make(ScriptedLLM([ok({})]), fast_retry, prompts_dir=tmp_path)
     with pytest.raises(ConfigurationError, match="no_such_var"):
         a.sentiment(REVIEW)
@@ -391,9 +428,14 @@ def test_two_analyzers_do_not_share_state(fast_retry: RetryPolicy) -> None:
 
 def test_rate_limit_headers_are_learned(fast_retry: RetryPolicy) -> None:
     reply = ok(insight_json(REVIEW))
-    reply.headers.update({"x-ratelimit-limit-requests": "500", "x-ratelimit-limit-tokens": "90000",
-                          "x-ratelimit-remaining-requests": "499",
-                          "x-ratelimit-reset-requests": "120ms"})
+    reply.headers.update(
+        {
+            "x-ratelimit-limit-requests": "500",
+            "x-ratelimit-limit-tokens": "90000",
+            "x-ratelimit-remaining-requests": "499",
+            "x-ratelimit-reset-requests": "120ms",
+        }
+    )
     a = make(ScriptedLLM([reply]), fast_retry)
     a.analyze(REVIEW)
     assert a.limiter.requests_per_minute == 500
@@ -401,22 +443,34 @@ def test_rate_limit_headers_are_learned(fast_retry: RetryPolicy) -> None:
 
 
 async def test_async_twin(fast_retry: RetryPolicy) -> None:
-    llm = ScriptedLLM([error(500, "json_schema unsupported"), error(503), ok(insight_json(REVIEW)),
-                       ok({"language": "zh", "label": "mixed", "score": 0.0, "confidence": 0.5})])
-    async with AsyncReviewAnalyzer(model="mock-model", base_url=MOCK_BASE_URL,
-                                   http_client=llm.async_client(), retry=fast_retry) as a:
+    llm = ScriptedLLM(
+        [
+            error(500, "json_schema unsupported"),
+            error(503),
+            ok(insight_json(REVIEW)),
+            ok({"language": "zh", "label": "mixed", "score": 0.0, "confidence": 0.5}),
+        ]
+    )
+    async with AsyncReviewAnalyzer(
+        model="mock-model", base_url=MOCK_BASE_URL, http_client=llm.async_client(), retry=fast_retry
+    ) as a:
         insight = await a.analyze(REVIEW)
         s = await a.sentiment(REVIEW)
     assert insight.complaints[0].quote == REVIEW[:8]
     assert s.label == "mixed"
     assert [r.get("response_format", {}).get("type") for r in llm.requests] == [
-        "json_schema", "json_object", "json_object", "json_object"]
+        "json_schema",
+        "json_object",
+        "json_object",
+        "json_object",
+    ]
 
 
 async def test_async_errors_are_typed(fast_retry: RetryPolicy) -> None:
     llm = ScriptedLLM([ok({"nope": 1})])
-    a = AsyncReviewAnalyzer(model="m", base_url=MOCK_BASE_URL, http_client=llm.async_client(),
-                            retry=fast_retry)
+    a = AsyncReviewAnalyzer(
+        model="m", base_url=MOCK_BASE_URL, http_client=llm.async_client(), retry=fast_retry
+    )
     with pytest.raises(OutputValidationError):
         await a.analyze(REVIEW)
     await a.aclose()

@@ -21,8 +21,9 @@ TEXTS = [f"评论{i}：包装破损，物流太慢" for i in range(24)]
 
 def test_one_sync_analyzer_from_many_threads(tmp_path: Path) -> None:
     with FakeOpenAIServer(responder=wom_responder, rpm=2400) as srv:
-        a = ReviewAnalyzer(model="m", base_url=srv.base_url, requests_per_minute=2400,
-                           cache=tmp_path / "c.sqlite")
+        a = ReviewAnalyzer(
+            model="m", base_url=srv.base_url, requests_per_minute=2400, cache=tmp_path / "c.sqlite"
+        )
         with ThreadPoolExecutor(8) as pool:
             insights = list(pool.map(a.analyze, TEXTS + TEXTS))  # second half: cache hits
         stats = srv.stats()
@@ -35,8 +36,9 @@ def test_one_sync_analyzer_from_many_threads(tmp_path: Path) -> None:
 
 async def test_one_async_analyzer_from_many_tasks() -> None:
     with FakeOpenAIServer(responder=wom_responder, rpm=2400) as srv:
-        async with AsyncReviewAnalyzer(model="m", base_url=srv.base_url,
-                                       requests_per_minute=2400) as a:
+        async with AsyncReviewAnalyzer(
+            model="m", base_url=srv.base_url, requests_per_minute=2400
+        ) as a:
             insights = await asyncio.gather(*(a.analyze(t) for t in TEXTS))
         stats = srv.stats()
     assert len(insights) == 24
@@ -59,9 +61,14 @@ _WRITER = textwrap.dedent("""
 def test_cache_survives_two_processes_writing_at_once(tmp_path: Path) -> None:
     path = tmp_path / "shared.sqlite"
     SQLiteCache(path).close()
-    procs = [subprocess.Popen([sys.executable, "-c", _WRITER, str(path), tag, "400"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-             for tag in ("a", "b")]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WRITER, str(path), tag, "400"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for tag in ("a", "b")
+    ]
     for p in procs:
         _, err = p.communicate(timeout=120)
         assert p.returncode == 0, err.decode()
@@ -72,8 +79,9 @@ def test_cache_survives_two_processes_writing_at_once(tmp_path: Path) -> None:
 
 def test_cache_survives_a_process_killed_mid_write(tmp_path: Path) -> None:
     path = tmp_path / "killed.sqlite"
-    p = subprocess.Popen([sys.executable, "-c", _WRITER, str(path), "k", "1000000"],
-                         stdout=subprocess.PIPE)
+    p = subprocess.Popen(
+        [sys.executable, "-c", _WRITER, str(path), "k", "1000000"], stdout=subprocess.PIPE
+    )
     assert p.stdout is not None
     assert p.stdout.readline().strip() == b"started"
     deadline = time.monotonic() + 30

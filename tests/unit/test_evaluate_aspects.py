@@ -46,13 +46,15 @@ def test_each_term_matches_once() -> None:
 
 
 def _insight(complaints: list[str], praise: list[str]) -> ReviewInsight:
-    return ReviewInsight.model_validate({
-        "language": "en",
-        "sentiment": {"label": "mixed", "score": 0},
-        "complaints": [{"aspect": a, "category": "other", "quote": a} for a in complaints],
-        "praise": [{"aspect": a, "quote": a} for a in praise],
-        "reply": {"text": "thanks"},
-    })
+    return ReviewInsight.model_validate(
+        {
+            "language": "en",
+            "sentiment": {"label": "mixed", "score": 0},
+            "complaints": [{"aspect": a, "category": "other", "quote": a} for a in complaints],
+            "praise": [{"aspect": a, "quote": a} for a in praise],
+            "reply": {"text": "thanks"},
+        }
+    )
 
 
 def test_scores_by_hand() -> None:
@@ -79,9 +81,10 @@ def test_scores_by_hand() -> None:
 
 
 def test_duplicates_count_once_and_empty_is_zero() -> None:
-    s = score_aspects([[{"term": "Food", "polarity": "positive"},
-                        {"term": "food", "polarity": "positive"}]],
-                      [[AspectTerm("foods", "positive"), AspectTerm("food", "positive")]])
+    s = score_aspects(
+        [[{"term": "Food", "polarity": "positive"}, {"term": "food", "polarity": "positive"}]],
+        [[AspectTerm("foods", "positive"), AspectTerm("food", "positive")]],
+    )
     assert (s.gold, s.predicted, s.matched) == (1, 1, 1)
     empty = score_aspects([], [])
     assert (empty.precision, empty.recall, empty.f1, empty.polarity_accuracy) == (0, 0, 0, None)

@@ -28,7 +28,11 @@ def test_parse_label_map() -> None:
     assert m.describe() == "given: 1 -> positive, 0 -> negative"
     m = parse_label_map("good:pos,bad:neg,meh=neu,both=mixed")
     assert [m(x) for x in ("GOOD", "bad", "meh", "both")] == [
-        "positive", "negative", "neutral", "mixed"]
+        "positive",
+        "negative",
+        "neutral",
+        "mixed",
+    ]
     for bad in ("1=great", "positive", "=negative", ""):
         with pytest.raises(ValueError):
             parse_label_map(bad)
@@ -41,7 +45,12 @@ def test_default_maps() -> None:
     assert infer_label_map(["1"]) is BINARY_LABELS  # only 0/1 values: binary, not stars
     assert infer_label_map([1, 2, 3, 4, 5]) is STAR_LABELS
     assert [STAR_LABELS(s) for s in "12345"] == [
-        "negative", "negative", "neutral", "positive", "positive"]
+        "negative",
+        "negative",
+        "neutral",
+        "positive",
+        "positive",
+    ]
     assert infer_label_map(["pos", "neg", "neu"]) is TEXT_LABELS
     assert infer_label_map(["Positive", "negative", "neutral", "mixed"]) is TEXT_LABELS
     assert TEXT_LABELS("conflict") == "mixed"
@@ -74,7 +83,8 @@ def test_load_jsonl_with_aspects() -> None:
 def test_limit_and_sample_are_deterministic() -> None:
     path = DATA / "eval_waimai.jsonl"
     assert [it.id for it in load_labeled(path, limit=3).items] == [
-        it.id for it in load_labeled(path).items[:3]]
+        it.id for it in load_labeled(path).items[:3]
+    ]
     a = load_labeled(path, sample=10, seed=7).items
     assert a == load_labeled(path, sample=10, seed=7).items
     assert a != load_labeled(path, sample=10, seed=8).items
@@ -88,17 +98,22 @@ def test_csv_with_stars_json_aspects_and_blank_rows(tmp_path: Path) -> None:
     aspects = json.dumps([{"term": "电池", "polarity": "negative"}], ensure_ascii=False)
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerows([
-            ["review", "stars", "aspects"],
-            ["电池不行", "1", aspects],
-            ["ok", "3", ""],
-            ["", "5", ""],  # no text: skipped
-            ["great", "5", "[]"],
-        ])
+        writer.writerows(
+            [
+                ["review", "stars", "aspects"],
+                ["电池不行", "1", aspects],
+                ["ok", "3", ""],
+                ["", "5", ""],  # no text: skipped
+                ["great", "5", "[]"],
+            ]
+        )
     data = load_labeled(path, label_column="stars", aspect_column="aspects")
     assert data.label_map is STAR_LABELS
     assert [(it.id, it.gold) for it in data.items] == [
-        ("0", "negative"), ("1", "neutral"), ("3", "positive")]
+        ("0", "negative"),
+        ("1", "neutral"),
+        ("3", "positive"),
+    ]
     assert data.items[0].aspects == (AspectTerm("电池", "negative"),)
     assert data.items[1].aspects == ()
 
@@ -113,5 +128,5 @@ def test_clear_errors(tmp_path: Path) -> None:
     assert load_labeled(path, text_column="body", label_map="1=neg").items[0].gold == "negative"
     bad = tmp_path / "l.jsonl"
     bad.write_text('{"text": "a", "label": 1}\n{oops\n', encoding="utf-8")
-    with pytest.raises(ValueError, match="l.jsonl:2"):
+    with pytest.raises(ValueError, match=r"l\.jsonl:2"):
         load_labeled(bad)

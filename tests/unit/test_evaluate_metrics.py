@@ -24,7 +24,11 @@ def test_binary_gold_with_mixed_and_failed_predictions() -> None:
     assert p.f1 == pytest.approx(4 / 7)  # 2 * (2/3) * (1/2) / (2/3 + 1/2)
     n = m.per_class[NEG]
     assert (n.precision, n.recall, n.f1, n.support) == (
-        pytest.approx(2 / 3), 0.5, pytest.approx(4 / 7), 4)
+        pytest.approx(2 / 3),
+        0.5,
+        pytest.approx(4 / 7),
+        4,
+    )
     assert m.macro_f1 == pytest.approx(4 / 7)
     # mixed and failed keep their own columns: nothing folded into a gold class
     c = m.confusion
@@ -77,9 +81,11 @@ def test_agrees_with_scikit_learn() -> None:
     theirs_pred = [FAILED if p is None else p for p in pred]
     assert ours.accuracy == pytest.approx(metrics.accuracy_score(gold, theirs_pred))
     assert ours.macro_f1 == pytest.approx(
-        metrics.f1_score(gold, theirs_pred, labels=labels, average="macro", zero_division=0))
+        metrics.f1_score(gold, theirs_pred, labels=labels, average="macro", zero_division=0)
+    )
     p, r, f, s = metrics.precision_recall_fscore_support(
-        gold, theirs_pred, labels=labels, zero_division=0)
+        gold, theirs_pred, labels=labels, zero_division=0
+    )
     for i, label in enumerate(labels):
         c = ours.per_class[label]
         assert (c.precision, c.recall, c.f1, c.support) == pytest.approx((p[i], r[i], f[i], s[i]))

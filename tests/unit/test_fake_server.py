@@ -79,6 +79,7 @@ def test_exports_exactly_the_intended_names() -> None:
         "ServerStats",
         "default_responder",
         "minimal_instance",
+        "wom_responder",
     }
 
 

@@ -18,10 +18,12 @@ PROFILE = settings(
 )
 
 REVIEW_ZH = "这个手机 电池 很差，用了３天就坏了！客服态度“还行”。ＯＫ吧"
-REVIEW_EN = "The Battery is TERRIBLE!!  It broke after 3 days.\nCustomer  service was ‘fine’ — I guess."
+REVIEW_EN = (
+    "The Battery is TERRIBLE!!  It broke after 3 days.\nCustomer  service was ‘fine’ — I guess."
+)
 
 
-@pytest.mark.parametrize("review,quote,expected", [
+@pytest.mark.parametrize(("review", "quote", "expected"), [
     (REVIEW_ZH, "电池很差", "电池 很差"),
     (REVIEW_ZH, "“电池很差。”", "电池 很差"),
     (REVIEW_ZH, "用了3天就坏了", "用了３天就坏了"),
@@ -46,7 +48,7 @@ def test_found(review: str, quote: str, expected: str) -> None:
     assert is_grounded(review, quote)
 
 
-@pytest.mark.parametrize("review,quote", [
+@pytest.mark.parametrize(("review", "quote"), [
     (REVIEW_ZH, "电池很好"),
     (REVIEW_ZH, "用了4天就坏了"),
     (REVIEW_ZH, ""),
@@ -96,7 +98,6 @@ def test_match_covers_whole_characters() -> None:
 def test_composed_and_decomposed_accents_agree() -> None:
     assert find_quote("café au lait", "cafe\u0301") == "café"
     assert find_quote("cafe\u0301 au lait", "café") == "cafe\u0301"
-    assert find_quote("café", "cafe") == "caf"[:0] + "cafe" or True  # base letters only
 
 
 def test_accents_are_not_ignored_at_the_end() -> None:
@@ -135,10 +136,10 @@ def test_normalize_for_match() -> None:
 # -- properties ------------------------------------------------------------------------
 
 ANY_TEXT = st.text(max_size=200)
-MIXED_TEXT = st.text(
-    alphabet=st.sampled_from(list("ab AB好的，。！!?“”\"'\n\t１２3ＸßﬁéÉ") + ["e\u0301", "\u3000"]),
+MIXED_TEXT = st.lists(
+    st.sampled_from([*"ab AB好的，。！!?“”\"'\n\t１２3ＸßﬁéÉ*", "e\u0301", "\u3000", "\u200b"]),
     max_size=80,
-)
+).map("".join)
 
 
 @PROFILE
@@ -153,7 +154,8 @@ def test_property_every_substring_is_found(review: str, data: st.DataObject) -> 
     assert found is not None
     assert normalize_for_match(found) == normalize_for_match(quote)
     span = quote_span(review, quote)
-    assert span is not None and review[span[0] : span[1]] == found
+    assert span is not None
+    assert review[span[0] : span[1]] == found
 
 
 @PROFILE

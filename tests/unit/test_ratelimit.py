@@ -37,8 +37,9 @@ def test_tokens_pace_by_cost() -> None:
 
 def test_binding_limit_wins() -> None:
     clock = Clock()
-    lim = RateLimiter(requests_per_minute=6000, tokens_per_minute=6000, utilization=1.0,
-                      clock=clock)
+    lim = RateLimiter(
+        requests_per_minute=6000, tokens_per_minute=6000, utilization=1.0, clock=clock
+    )
     lim.reserve(100)
     assert lim.reserve(100).delay == pytest.approx(1.0)  # tokens bind, not requests
 
@@ -86,8 +87,14 @@ def test_429_without_retry_after_backs_off_exponentially() -> None:
 def test_headers_teach_limits_and_exhaustion() -> None:
     clock = Clock()
     lim = RateLimiter(clock=clock)
-    lim.observe({"x-ratelimit-limit-requests": "120", "x-ratelimit-limit-tokens": "40000",
-                 "x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "1.5s"})
+    lim.observe(
+        {
+            "x-ratelimit-limit-requests": "120",
+            "x-ratelimit-limit-tokens": "40000",
+            "x-ratelimit-remaining-requests": "0",
+            "x-ratelimit-reset-requests": "1.5s",
+        }
+    )
     assert lim.requests_per_minute == 120
     assert lim.tokens_per_minute == 40000
     assert lim.reserve(0).delay == pytest.approx(1.5)
@@ -99,10 +106,18 @@ def test_configured_limits_are_not_overridden_by_headers() -> None:
     assert lim.requests_per_minute == 50
 
 
-@pytest.mark.parametrize(("raw", "seconds"), [
-    ("1s", 1.0), ("6m0s", 360.0), ("120ms", 0.12), ("0.5", 0.5), ("1h2m3s", 3723.0),
-    ("", None), ("soon", None),
-])
+@pytest.mark.parametrize(
+    ("raw", "seconds"),
+    [
+        ("1s", 1.0),
+        ("6m0s", 360.0),
+        ("120ms", 0.12),
+        ("0.5", 0.5),
+        ("1h2m3s", 3723.0),
+        ("", None),
+        ("soon", None),
+    ],
+)
 def test_parse_reset(raw: str, seconds: float | None) -> None:
     assert parse_reset(raw) == (pytest.approx(seconds) if seconds is not None else None)
 

@@ -3,7 +3,8 @@
 tests/data/report_small.jsonl (12 lines):
   r1  zh 保温杯 2024-04-01 ★1 negative -0.8  product_quality/保温效果 low
   r2  en Mug    2024-04-02 ★5 positive +0.9  praise Design "Beautiful design"
-  r3  en Mug    2024-04-03 ★2 negative -0.6  shipping_delivery/Delivery low, product_quality/lid medium
+  r3  en Mug    2024-04-03 ★2 negative -0.6  shipping_delivery/Delivery low,
+                                             product_quality/lid medium
   r4  zh 保温杯 2024-04-09 ★4 mixed    +0.1  shipping_delivery/ＤＥＬＩＶＥＲＹ low; praise 颜色
   r5  en Mug    2024-04-10 ★3 neutral   0.0
   r6  en  -     2024-04-11  - negative -0.9  "Product_Quality "/Lids low, quote with extra spaces
@@ -169,8 +170,10 @@ def test_batch_result_objects_are_read_through_to_line() -> None:
 
 def test_unreadable_lines_become_failures(tmp_path: Path) -> None:
     path = tmp_path / "cut.jsonl"
-    path.write_text('{"id": "a", "insight": null, "error": {"kind": "timeout"}}\n\n{"id": "b", ',
-                    encoding="utf-8")
+    path.write_text(
+        '{"id": "a", "insight": null, "error": {"kind": "timeout"}}\n\n{"id": "b", ',
+        encoding="utf-8",
+    )
     records = list(read_results(path))
     assert [r.error.kind for r in records if r.error] == ["timeout", "unreadable_line"]
     assert isinstance(records[0], ResultRecord)

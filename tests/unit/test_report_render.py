@@ -46,8 +46,16 @@ def test_html_is_self_contained(html: str) -> None:
 
 
 def test_html_shows_the_numbers_and_quotes(html: str) -> None:
-    for text in ("product_quality", "保温效果很差", "Beautiful design", "2024-W15",
-                 "rate_limit", "Alert rule", "保温杯", "44.4%"):
+    for text in (
+        "product_quality",
+        "保温效果很差",
+        "Beautiful design",
+        "2024-W15",
+        "rate_limit",
+        "Alert rule",
+        "保温杯",
+        "44.4%",
+    ):
         assert text in html, text
     assert "这是编造的引用" not in html  # not verbatim: never shown
 
@@ -60,8 +68,9 @@ def test_title_and_user_text_are_escaped() -> None:
         "insight": {
             "language": "en",
             "sentiment": {"label": "negative", "score": -0.5},
-            "complaints": [{"aspect": "x", "category": "other",
-                            "quote": "<script>alert(1)</script>"}],
+            "complaints": [
+                {"aspect": "x", "category": "other", "quote": "<script>alert(1)</script>"}
+            ],
             "reply": {"text": "ok"},
         },
     }
@@ -78,8 +87,9 @@ def test_html_is_byte_identical_across_runs_and_processes(html: str) -> None:
     )
     # Another interpreter with another hash seed: no set or dict order leaks in.
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    out = subprocess.run([sys.executable, "-c", code, str(DATA)], capture_output=True,
-                         check=True, env=env)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(DATA)], capture_output=True, check=True, env=env
+    )
     assert hashlib.sha256(out.stdout).hexdigest() == hashlib.sha256(html.encode()).hexdigest()
 
 
@@ -90,8 +100,11 @@ def test_chinese_renders_without_missing_glyphs(caplog: pytest.LogCaptureFixture
         warnings.simplefilter("always")
         out = report.to_html()
     messages = [str(w.message) for w in caught] + [r.getMessage() for r in caplog.records]
-    bad = [m for m in messages if "missing from font" in m or re.search(r"Glyph \d+", m)
-           or "findfont: Font family" in m]
+    bad = [
+        m
+        for m in messages
+        if "missing from font" in m or re.search(r"Glyph \d+", m) or "findfont: Font family" in m
+    ]
     assert not bad, bad[:3]
     assert "No font with Chinese glyphs" not in out
 
@@ -148,8 +161,14 @@ def test_missing_font_note_names_the_font_given() -> None:
 def test_markdown(report: Report, tmp_path: Path) -> None:
     md = report.to_markdown()
     assert md.startswith("# Word-of-mouth report")
-    for text in ("## Complaints", "| 1 | product_quality | 3 | 3 | 33.3% | 4 | 2 |",
-                 "“保温效果很差”", "## Over time", "2024-W14", "## Praise worth quoting"):
+    for text in (
+        "## Complaints",
+        "| 1 | product_quality | 3 | 3 | 33.3% | 4 | 2 |",
+        "“保温效果很差”",
+        "## Over time",
+        "2024-W14",
+        "## Praise worth quoting",
+    ):
         assert text in md, text
     assert "<img" not in md and "data:image" not in md
     assert report.write(tmp_path / "r.md").read_text(encoding="utf-8") == md
@@ -174,7 +193,9 @@ def test_empty_input_still_renders() -> None:
 
 
 def test_importing_the_report_module_does_not_import_matplotlib() -> None:
-    code = ("import sys, wom_sdk, wom_sdk.report, wom_sdk.evaluate, wom_sdk._cli_report, "
-            "wom_sdk._cli_eval; print('matplotlib' in sys.modules)")
+    code = (
+        "import sys, wom_sdk, wom_sdk.report, wom_sdk.evaluate, wom_sdk._cli_report, "
+        "wom_sdk._cli_eval; print('matplotlib' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from wom_sdk.report import TrendRule, build_report
 from wom_sdk._report_trend import WeekCount, detect_alerts, week_label, week_start
+from wom_sdk.report import TrendRule, build_report
 
 W0 = dt.date(2024, 1, 1)  # a Monday, 2024-W01
 
@@ -93,18 +93,22 @@ def _week_records(week: int, n: int, negative: int, battery: int) -> list[dict[s
             if i < battery
             else []
         )
-        out.append({
-            "id": f"w{week}-{i}",
-            "text": "it dies",
-            "date": day,
-            "insight": {
-                "language": "en",
-                "sentiment": {"label": "negative" if neg else "positive",
-                              "score": -0.5 if neg else 0.5},
-                "complaints": complaints,
-                "reply": {"text": "ok"},
-            },
-        })
+        out.append(
+            {
+                "id": f"w{week}-{i}",
+                "text": "it dies",
+                "date": day,
+                "insight": {
+                    "language": "en",
+                    "sentiment": {
+                        "label": "negative" if neg else "positive",
+                        "score": -0.5 if neg else 0.5,
+                    },
+                    "complaints": complaints,
+                    "reply": {"text": "ok"},
+                },
+            }
+        )
     return out
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from wom_sdk import ReviewAnalyzer, RetryPolicy
+from wom_sdk import RetryPolicy, ReviewAnalyzer
 from wom_sdk.testing import FakeOpenAIServer, FaultPlan, wom_responder
 
 PLANTED = "sk-planted-0123456789abcdefSECRET"
@@ -18,18 +18,21 @@ def test_planted_key_never_leaks(tmp_path: Path, caplog: pytest.LogCaptureFixtur
     caplog.set_level(logging.DEBUG)  # openai and httpx2 log requests at DEBUG
     cache = tmp_path / "cache.sqlite"
     out = tmp_path / "out.jsonl"
-    plan = FaultPlan(script=["500", None, "429", None],
-                     retry_after=0.01)
+    plan = FaultPlan(script=["500", None, "429", None], retry_after=0.01)
     texts: list[str] = []
-    with FakeOpenAIServer(responder=wom_responder, faults=plan,
-                          require_api_key=PLANTED) as srv:
-        a = ReviewAnalyzer(model="m", api_key=PLANTED, base_url=srv.base_url, cache=cache,
-                           retry=RetryPolicy(attempts=3, wait_initial=0, wait_max=0,
-                                             wait_jitter=0))
+    with FakeOpenAIServer(responder=wom_responder, faults=plan, require_api_key=PLANTED) as srv:
+        a = ReviewAnalyzer(
+            model="m",
+            api_key=PLANTED,
+            base_url=srv.base_url,
+            cache=cache,
+            retry=RetryPolicy(attempts=3, wait_initial=0, wait_max=0, wait_jitter=0),
+        )
         results = a.analyze_many(["电池不行", "bad strap", ""])
         # a wrong key: the error a user sees must not echo the key either
-        bad = ReviewAnalyzer(model="m", api_key=PLANTED + "x", base_url=srv.base_url,
-                             retry=RetryPolicy(attempts=1))
+        bad = ReviewAnalyzer(
+            model="m", api_key=PLANTED + "x", base_url=srv.base_url, retry=RetryPolicy(attempts=1)
+        )
         failed = bad.analyze_many(["电池不行"])
         received = [r.headers.get("authorization") for r in srv.requests]
         texts += [repr(a), str(a), repr(bad), repr(vars(bad))]
@@ -49,7 +52,7 @@ def test_planted_key_never_leaks(tmp_path: Path, caplog: pytest.LogCaptureFixtur
 
 
 def test_cassettes_hold_no_secrets() -> None:
-    root = Path(__file__).parent.parent / "cassettes"
+    root = Path(__file__).parent.parent / "recorded" / "cassettes"
     for path in root.rglob("*.yaml"):
         text = path.read_text(encoding="utf-8")
         assert "Bearer sk-" not in text, path
@@ -63,4 +66,3 @@ def test_errors_do_not_carry_the_key() -> None:
         ReviewAnalyzer(api_key=PLANTED, base_url="ftp://nope")
     assert PLANTED not in str(info.value)
     assert PLANTED not in repr(info.value.__dict__)
-

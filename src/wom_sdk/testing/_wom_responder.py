@@ -19,8 +19,28 @@ __all__ = ["wom_responder"]
 
 _REVIEW = re.compile(r'<review-([0-9a-f]+)(?: id="([^"]*)")?>\n(.*?)\n</review-\1>', re.S)
 _CLAUSE = re.compile(r"[^，。！？!?,.;；\n]+")
-_NEGATIVE = ("差", "不", "慢", "坏", "没", "退", "烂", "失望", "贵", "bad", "not", "poor", "broke",
-             "slow", "terrible", "worst", "disappoint", "never", "return", "n't")
+_NEGATIVE = (
+    "差",
+    "不",
+    "慢",
+    "坏",
+    "没",
+    "退",
+    "烂",
+    "失望",
+    "贵",
+    "bad",
+    "not",
+    "poor",
+    "broke",
+    "slow",
+    "terrible",
+    "worst",
+    "disappoint",
+    "never",
+    "return",
+    "n't",
+)
 _SCHEMA_IN_PROMPT = re.compile(r"must match this JSON Schema:\n(\{.*\})", re.S)
 
 
@@ -61,22 +81,40 @@ def _analysis(text: str, categories: list[str]) -> dict[str, Any]:
     else:
         label, score = "positive", 0.7
     category = next((c for c in categories if c not in ("other",)), categories[0])
-    complaints = [{"aspect": c[:12], "category": category, "quote": c, "severity": "medium"}
-                  for c in negative[:2]]
+    complaints = [
+        {"aspect": c[:12], "category": category, "quote": c, "severity": "medium"}
+        for c in negative[:2]
+    ]
     praise = [{"aspect": c[:12], "quote": c} for c in positive[:1]]
-    reply = ("感谢您的评价，我们会认真改进。" if lang == "zh"
-             else "Thank you for your review; we will look into it.")
-    return {"language": lang, "sentiment": {"label": label, "score": score},
-            "label": label, "score": score, "confidence": 0.8,
-            "complaints": complaints, "praise": praise, "reply": reply,
-            "summary": clauses[0][:40] if clauses else text[:40]}
+    reply = (
+        "感谢您的评价，我们会认真改进。"
+        if lang == "zh"
+        else "Thank you for your review; we will look into it."
+    )
+    return {
+        "language": lang,
+        "sentiment": {"label": label, "score": score},
+        "label": label,
+        "score": score,
+        "confidence": 0.8,
+        "complaints": complaints,
+        "praise": praise,
+        "reply": reply,
+        "summary": clauses[0][:40] if clauses else text[:40],
+    }
 
 
 def wom_responder(request: Mapping[str, Any]) -> str:
     """Answer one wom-sdk chat request (see the module docstring)."""
     messages = request.get("messages") or []
-    user = next((str(m.get("content", "")) for m in reversed(messages) if m.get("role") == "user"
-                 and "<review-" in str(m.get("content", ""))), "")
+    user = next(
+        (
+            str(m.get("content", ""))
+            for m in reversed(messages)
+            if m.get("role") == "user" and "<review-" in str(m.get("content", ""))
+        ),
+        "",
+    )
     reviews = _REVIEW.findall(user)
     schema = _schema(request)
     props = schema.get("properties", {})
