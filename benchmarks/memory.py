@@ -96,6 +96,17 @@ class ServerProcess:
         self.stats = json.loads(lines[-1]) if lines else {}
 
 
+def _sources_digest() -> str:
+    import hashlib
+
+    import wom_sdk
+
+    h = hashlib.sha256()
+    for f in sorted(Path(wom_sdk.__file__).parent.rglob("*.py")):
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def environment() -> dict[str, Any]:
     import openai
 
@@ -112,6 +123,8 @@ def environment() -> dict[str, Any]:
         "wom_sdk": wom_sdk.__version__,
         "openai": openai.__version__,
         "git_commit": commit,
+        # The SDK is being edited while benchmarks run: identify the exact sources measured.
+        "sdk_sources_sha256": _sources_digest(),
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
     }
 

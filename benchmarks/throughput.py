@@ -67,21 +67,27 @@ CLIENTS = ("sdk", "sdk-learn", "naive")
 
 
 # -- shared helpers (copied in each benchmark so that each file runs alone) -----------------
-def load_reviews(n: int) -> tuple[list[str], str]:
-    """``n`` review texts: examples/reviews.csv if present, else half Chinese, half English."""
-    if EXAMPLES.is_file():
+def load_reviews(n: int, source: str = "datasets") -> tuple[list[str], str]:
+    """``n`` review texts, cycled if fewer exist.
+
+    ``datasets``: half Chinese, half English, from the shared datasets (distinct
+    texts up to 2,000); ``examples``: examples/reviews.csv (30 rows when written).
+    """
+    if source == "examples":
+        if not EXAMPLES.is_file():
+            raise SystemExit(f"{EXAMPLES} not found: use --source datasets")
         with EXAMPLES.open(encoding="utf-8", newline="") as fh:
             texts = [row["text"] for row in csv.DictReader(fh) if (row.get("text") or "").strip()]
-        source = str(EXAMPLES.relative_to(ROOT))
+        where = str(EXAMPLES.relative_to(ROOT))
     else:
         zh = _jsonl_texts(DATA / "online_shopping_10_cats.jsonl", (n + 1) // 2)
         en = _jsonl_texts(DATA / "uci_amazon_cells.jsonl", n // 2)
         texts = [t for pair in zip(zh, en, strict=False) for t in pair] + zh[len(en):]
-        source = "online_shopping_10_cats.jsonl + uci_amazon_cells.jsonl (interleaved)"
+        where = "online_shopping_10_cats.jsonl + uci_amazon_cells.jsonl (interleaved)"
     if not texts:
         raise SystemExit("no reviews found")
     # Fewer reviews than asked: cycle (the fake server does not cache).
-    return [texts[i % len(texts)] for i in range(n)], source
+    return [texts[i % len(texts)] for i in range(n)], where
 
 
 def _jsonl_texts(path: Path, n: int) -> list[str]:
@@ -127,6 +133,17 @@ class ServerProcess:
         self.stats = json.loads(lines[-1]) if lines else {}
 
 
+def _sources_digest() -> str:
+    import hashlib
+
+    import wom_sdk
+
+    h = hashlib.sha256()
+    for f in sorted(Path(wom_sdk.__file__).parent.rglob("*.py")):
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def environment() -> dict[str, Any]:
     import openai
 
@@ -143,6 +160,8 @@ def environment() -> dict[str, Any]:
         "wom_sdk": wom_sdk.__version__,
         "openai": openai.__version__,
         "git_commit": commit,
+        # The SDK is being edited while benchmarks run: identify the exact sources measured.
+        "sdk_sources_sha256": _sources_digest(),
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
     }
 
@@ -344,6 +363,8 @@ def main() -> int:
     parser.add_argument("--trace", action="store_true",
                         help="record the SDK's send times and 429s (burstiness diagnosis)")
     parser.add_argument("--tag", default="", help="suffix for the result keys (e.g. n200)")
+    parser.add_argument("--source", choices=("datasets", "examples"), default="datasets",
+                        help="reviews: the shared datasets (default) or examples/reviews.csv")
     args = parser.parse_args()
 
     wanted = [x.strip() for x in args.only.split(",") if x.strip()] or [
@@ -352,7 +373,7 @@ def main() -> int:
         s, _, c = w.partition("/")
         if s not in SETTINGS or c not in CLIENTS:
             parser.error(f"unknown configuration {w!r}")
-    texts, source = load_reviews(args.n)
+    texts, source = load_reviews(args.n, args.source)
     # Rendered for every configuration: the naive client sends them, and the token
     # limit in reviews/min is computed from them.
     requests = render_requests(texts)

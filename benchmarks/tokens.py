@@ -43,20 +43,40 @@ MODEL = "fake-model"
 
 
 # -- shared helpers (copied in each benchmark so that each file runs alone) -----------------
-def load_reviews(n: int) -> tuple[list[str], str]:
-    """``n`` review texts: examples/reviews.csv if present, else half Chinese, half English."""
-    if EXAMPLES.is_file():
+def load_reviews(n: int, source: str = "examples") -> tuple[list[dict[str, Any]], str]:
+    """``n`` reviews as mappings (id, text, product, rating), cycled if fewer exist.
+
+    ``examples``: examples/reviews.csv (with its product and rating columns, which
+    the prompt includes); ``datasets``: half Chinese, half English texts from the
+    shared datasets (text only).
+    """
+    if source == "examples":
+        if not EXAMPLES.is_file():
+            raise SystemExit(f"{EXAMPLES} not found: use --source datasets")
         with EXAMPLES.open(encoding="utf-8", newline="") as fh:
-            texts = [row["text"] for row in csv.DictReader(fh) if (row.get("text") or "").strip()]
-        source = str(EXAMPLES.relative_to(ROOT))
+            rows = [{k: row.get(k) for k in ("id", "text", "product", "rating")}
+                    for row in csv.DictReader(fh) if (row.get("text") or "").strip()]
+        where = str(EXAMPLES.relative_to(ROOT))
     else:
         zh = _jsonl_texts(DATA / "online_shopping_10_cats.jsonl", (n + 1) // 2)
         en = _jsonl_texts(DATA / "uci_amazon_cells.jsonl", n // 2)
         texts = [t for pair in zip(zh, en, strict=False) for t in pair] + zh[len(en):]
-        source = "online_shopping_10_cats.jsonl + uci_amazon_cells.jsonl (interleaved)"
-    if not texts:
+        rows = [{"text": t} for t in texts]
+        where = "online_shopping_10_cats.jsonl + uci_amazon_cells.jsonl (interleaved)"
+    if not rows:
         raise SystemExit("no reviews found")
-    return [texts[i % len(texts)] for i in range(n)], source
+    out = []
+    for i in range(n):
+        row = dict(rows[i % len(rows)])
+        # Distinct ids even when cycling: packing maps answers back by id.
+        row["id"] = f"{row.get('id') or 'r'}-{i}"
+        out.append(row)
+    return out, where
+
+
+def _count_examples() -> int:
+    with EXAMPLES.open(encoding="utf-8", newline="") as fh:
+        return sum(1 for row in csv.DictReader(fh) if (row.get("text") or "").strip())
 
 
 def _jsonl_texts(path: Path, n: int) -> list[str]:
@@ -102,6 +122,17 @@ class ServerProcess:
         self.stats = json.loads(lines[-1]) if lines else {}
 
 
+def _sources_digest() -> str:
+    import hashlib
+
+    import wom_sdk
+
+    h = hashlib.sha256()
+    for f in sorted(Path(wom_sdk.__file__).parent.rglob("*.py")):
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def environment() -> dict[str, Any]:
     import openai
 
@@ -118,11 +149,13 @@ def environment() -> dict[str, Any]:
         "wom_sdk": wom_sdk.__version__,
         "openai": openai.__version__,
         "git_commit": commit,
+        # The SDK is being edited while benchmarks run: identify the exact sources measured.
+        "sdk_sources_sha256": _sources_digest(),
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
     }
 
 
-async def run_pack(base_url: str, texts: list[str], pack: int) -> dict[str, Any]:
+async def run_pack(base_url: str, reviews: list[dict[str, Any]], pack: int) -> dict[str, Any]:
     import httpx2
 
     from wom_sdk import AsyncReviewAnalyzer
@@ -139,10 +172,10 @@ async def run_pack(base_url: str, texts: list[str], pack: int) -> dict[str, Any]
     analyzer = AsyncReviewAnalyzer(model=MODEL, api_key="test", base_url=base_url,
                                    http_client=http)
     async with analyzer:
-        results = await analyzer.analyze_many(texts, pack=pack)
+        results = await analyzer.analyze_many(reviews, pack=pack)
     await http.aclose()
     u = analyzer.usage
-    n = len(texts)
+    n = len(reviews)
     reserved = sum(s["max_tokens"] for s in sent)
     packed_with = Counter(int(r.insight.extra.get("packed_with", 1)) for r in results
                           if r.insight is not None)
@@ -163,17 +196,22 @@ async def run_pack(base_url: str, texts: list[str], pack: int) -> dict[str, Any]
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--n", type=int, default=200, help="reviews")
+    parser.add_argument("--n", type=int, default=None,
+                        help="reviews (default: every example review, or 200 from the datasets)")
+    parser.add_argument("--source", choices=("examples", "datasets"), default="examples",
+                        help="examples/reviews.csv (default) or the shared datasets")
     parser.add_argument("--packs", default="1,10", help="comma-separated pack sizes")
     args = parser.parse_args()
     packs = [int(p) for p in args.packs.split(",")]
-    texts, source = load_reviews(args.n)
+    if args.n is None:
+        args.n = _count_examples() if args.source == "examples" else 200
+    reviews, source = load_reviews(args.n, args.source)
     env = environment()
     env["reviews_source"] = source
     runs = []
     with ServerProcess("--responder", "wom", "--latency", "0", "--model", MODEL) as server:
         for pack in packs:
-            runs.append(asyncio.run(run_pack(server.base_url, texts, pack)))
+            runs.append(asyncio.run(run_pack(server.base_url, reviews, pack)))
     base = runs[0]
 
     def saving(r: dict[str, Any], key: str) -> float:
@@ -183,10 +221,14 @@ def main() -> int:
         r["saving_vs_first_pct"] = {k: saving(r, k) for k in (
             "prompt_per_review", "completion_per_review", "total_per_review",
             "tpm_charge_per_review", "requests_per_review")}
-    out = {"runs": runs, "server_stats": server.stats, "environment": env}
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "tokens.json").write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+    path = RESULTS / "tokens.json"
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    data.setdefault("by_source", {})[args.source] = {
+        "runs": runs, "server_stats": server.stats, "environment": env}
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
+    print(f"reviews: {args.n} from {source}\n")
     print("| pack | reviews | ok | requests | prompt tok/review | completion tok/review "
           "| total tok/review | TPM charge/review (prompt + max_tokens) | prompt saving "
           "| total saving | TPM-charge saving |\n"

@@ -40,6 +40,8 @@ def register(subparsers: Any) -> None:
     d.set_defaults(func=run_demo)
 
 
+#: Longest warning printed whole.
+_NOTE_CHARS = 160
 #: Seconds one answer of the local model may take.
 LOCAL_TIMEOUT = 600.0
 #: Used when the example file is not at hand (an installed wheel without examples/).
@@ -90,7 +92,8 @@ def _print_result(res: BatchResult, started: list[float]) -> None:
     flag = "  [needs human review]" if ins.reply.needs_human_review else ""
     print(f"  suggested reply: {ins.reply.text}{flag}")
     for w in ins.warnings:
-        print(f"  note: {w}")
+        # A small model's dropped items can fill a screen; the JSONL has them all.
+        print(f"  note: {w if len(w) <= _NOTE_CHARS else w[:_NOTE_CHARS] + '…'}")
     sys.stdout.flush()
 
 

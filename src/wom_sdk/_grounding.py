@@ -80,8 +80,8 @@ class _Index(NamedTuple):
 
 def _build(text: str) -> _Index:
     out: list[str] = []
-    # An int array is a tenth of the size of a list of ints: indexes are cached.
-    origin = array("l")
+    # Indexes are cached per review: 4 bytes each in an array, ~10x that in a list.
+    origin = array("i")
     starts = bytearray()
     ends = bytearray()
     pending_space = -1

@@ -11,6 +11,7 @@ warning rather than failing a whole review for one bad quote.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +32,9 @@ __all__ = [
     "ValidationContext",
     "extract_json",
     "schema_for",
+    "schema_text_for",
     "strict_schema",
+    "strict_schema_for",
     "validate_output",
 ]
 
@@ -234,13 +237,30 @@ _UNSUPPORTED = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=64)
 def schema_for(task: str, categories: tuple[str, ...]) -> dict[str, Any]:
-    """The task's JSON schema, with the complaint categories as an enum."""
+    """The task's JSON schema, with the complaint categories as an enum.
+
+    Cached (Pydantic takes milliseconds to generate it, per request otherwise):
+    treat the returned dict as read-only.
+    """
     schema = TASK_OUTPUTS[task].model_json_schema()
     comp = schema.get("$defs", {}).get("ComplaintOut")
     if comp is not None:
         comp["properties"]["category"] = {"type": "string", "enum": list(categories)}
     return schema
+
+
+@functools.lru_cache(maxsize=64)
+def strict_schema_for(task: str, categories: tuple[str, ...]) -> dict[str, Any]:
+    """``strict_schema(schema_for(...))``, cached; read-only."""
+    return strict_schema(schema_for(task, categories))
+
+
+@functools.lru_cache(maxsize=64)
+def schema_text_for(task: str, categories: tuple[str, ...]) -> str:
+    """The schema as compact JSON, for prompts; cached."""
+    return json.dumps(schema_for(task, categories), ensure_ascii=False, separators=(",", ":"))
 
 
 def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:

@@ -335,6 +335,11 @@ class ReviewSource:
         return self._records
 
     def close(self) -> None:
+        # Closing the generator runs its `finally` (an Excel workbook is closed there)
+        # even when --limit stopped reading early.
+        close = getattr(self._records, "close", None)
+        if close is not None:
+            close()
         if self._stream is not None and self._stream is not _stdin():
             self._stream.close()
 

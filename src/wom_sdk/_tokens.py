@@ -33,6 +33,8 @@ def _is_wide(cp: int) -> bool:
 
 def estimate_tokens(text: str) -> int:
     """Rough token count of ``text`` (CJK-aware; see the module docstring)."""
+    if text.isascii():  # the common case for prompts: skip the per-character loop
+        return (len(text) + 3) // 4
     wide = 0
     for ch in text:
         if ord(ch) >= 0x2E80 and _is_wide(ord(ch)):

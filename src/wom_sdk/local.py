@@ -505,6 +505,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-path", default=None, help="GGUF file (default: bundled model)")
     parser.add_argument("--n-ctx", type=int, default=DEFAULT_N_CTX)
     args = parser.parse_args(argv)
+    # SIGTERM (kill, docker stop, systemd) should clean up like Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     server = LocalServer(model_path=args.model_path, port=args.port, n_ctx=args.n_ctx)
     print("starting the local model server...", file=sys.stderr, flush=True)
     try:

@@ -95,7 +95,7 @@ def test_pack_round_trip_sends_fewer_requests(fast_retry: RetryPolicy) -> None:
 
 
 def test_pack_missing_id_falls_back_to_a_single_request(fast_retry: RetryPolicy) -> None:
-    llm = responder_llm(drop_ids={"2"})
+    llm = responder_llm(drop_ids={"r3"})  # the prompt numbers the reviews r1, r2, ...
     results = make(llm, fast_retry).analyze_many(REVIEWS, pack=5)
     assert all(r.ok for r in results)
     assert len(llm.requests) == 2
