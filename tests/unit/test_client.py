@@ -474,3 +474,13 @@ async def test_async_errors_are_typed(fast_retry: RetryPolicy) -> None:
     with pytest.raises(OutputValidationError):
         await a.analyze(REVIEW)
     await a.aclose()
+
+
+def test_raw_newlines_inside_strings_are_accepted(fast_retry: RetryPolicy) -> None:
+    # llama.cpp's schema grammar lets a literal newline into a JSON string
+    raw = json.dumps(insight_json(REVIEW)).replace("summary", "sum\nmary", 0)
+    raw = raw.replace('"summary": "summary"', '"summary": "line one\nline two"')
+    llm = ScriptedLLM([ok(raw)])
+    insight = make(llm, fast_retry).analyze(REVIEW)
+    assert insight.summary == "line one\nline two"
+    assert len(llm.requests) == 1
