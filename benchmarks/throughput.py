@@ -172,8 +172,10 @@ def merge_results(name: str, entries: dict[str, Any], env: dict[str, Any]) -> Pa
     data: dict[str, Any] = {"runs": {}}
     if path.is_file():
         data = json.loads(path.read_text(encoding="utf-8"))
-    data.setdefault("runs", {}).update(entries)
-    data["environment"] = env
+    # Each entry keeps the environment it ran in: configurations may be run (and
+    # re-run) one invocation at a time, on a machine and an SDK that change.
+    data.setdefault("runs", {}).update({k: {**v, "environment": env} for k, v in entries.items()})
+    data.pop("environment", None)
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
 

@@ -64,9 +64,8 @@ def main() -> int:
                   "(Gemma 3 270M).\nIt is DEMO-GRADE: expect rough labels and generic replies, "
                   "and 7-25 s per review on a laptop CPU.\nSet OPENAI_API_KEY for real results.")
             server = stack.enter_context(local.LocalServer())
-            # A CPU model can take minutes over one answer on a busy machine.
-            analyzer = ReviewAnalyzer(model=server.model, base_url=server.base_url,
-                                      api_key=server.api_key, timeout=600)
+            # Long timeout, few re-asks: a CPU model can take a minute per answer.
+            analyzer = ReviewAnalyzer(**server.analyzer_options())
         stack.enter_context(analyzer)
         # One at a time keeps the local server's queue short; a real endpoint
         # would take max_concurrency=8 or more.

@@ -160,8 +160,10 @@ def iter_batch(
     """(input index, result) pairs as they complete; memory bounded by concurrency."""
     cap = max_concurrency or DEFAULT_MAX_CONCURRENCY
     units = plan_units(((i, to_record(x, i)) for i, x in enumerate(reviews)), pack)
-    with cf.ThreadPoolExecutor(max_workers=cap, thread_name_prefix="wom") as pool:
-        running: set[cf.Future[list[tuple[int, BatchResult]]]] = set()
+    pool = cf.ThreadPoolExecutor(max_workers=cap, thread_name_prefix="wom")
+    running: set[cf.Future[list[tuple[int, BatchResult]]]] = set()
+    finished = False
+    try:
         exhausted = False
         while running or not exhausted:
             while not exhausted and len(running) < _limit(analyzer, cap):
@@ -175,6 +177,11 @@ def iter_batch(
             done, running = cf.wait(running, return_when=cf.FIRST_COMPLETED)
             for fut in done:
                 yield from fut.result()
+        finished = True
+    finally:
+        # Ctrl-C, or a caller that stops iterating: do not wait for every
+        # review in flight (each may take a timeout), drop the queued ones.
+        pool.shutdown(wait=finished, cancel_futures=not finished)
 
 
 # -- async driver (tasks) -----------------------------------------------------------------

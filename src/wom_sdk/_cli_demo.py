@@ -42,8 +42,6 @@ def register(subparsers: Any) -> None:
 
 #: Longest warning printed whole.
 _NOTE_CHARS = 160
-#: Seconds one answer of the local model may take.
-LOCAL_TIMEOUT = 600.0
 #: Used when the example file is not at hand (an installed wheel without examples/).
 _FALLBACK_REVIEWS = """id,product,rating,text
 demo-1,Phone X,2,"电池一天要充三次，客服也不回消息，太失望了"
@@ -122,10 +120,9 @@ def run_demo(args: argparse.Namespace) -> int:
     started = [time.monotonic()]
     try:
         with local.LocalServer() as server:
-            # A busy laptop CPU can take minutes over one answer; the default
-            # timeout (60 s) is for hosted endpoints.
-            analyzer = analyzer_factory(args)(model=server.model, base_url=server.base_url,
-                                              api_key=server.api_key, timeout=LOCAL_TIMEOUT)
+            # A busy laptop CPU can take minutes over one answer; the defaults
+            # (60 s timeout, 2 re-asks) are for hosted endpoints.
+            analyzer = analyzer_factory(args)(**server.analyzer_options())
             summary = RunSummary(input=str(path or "built-in examples"), output=args.output)
             started[0] = time.monotonic()
             # One at a time: the local server answers one request at a time anyway,

@@ -9,9 +9,8 @@ the network (sending with retries, driving ``_llm.converse``).
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -120,6 +119,7 @@ class _BaseAnalyzer:
         max_reasks: int = DEFAULT_MAX_REASKS,
         max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS,
         temperature: float | None = DEFAULT_TEMPERATURE,
+        sampling: Mapping[str, Any] | None = None,
         structured_output: StructuredOutput = "auto",
         prompts_dir: str | Path | None = None,
         categories: Sequence[str] | None = None,
@@ -152,6 +152,7 @@ class _BaseAnalyzer:
         self.max_reasks = max_reasks
         self.max_output_tokens = max_output_tokens
         self.temperature = temperature
+        self.sampling = dict(sampling or {})
         self.categories: tuple[str, ...] = tuple(categories or DEFAULT_CATEGORIES)
         self.brand_voice = brand_voice
         self.reply_policy = reply_policy or ReplyPolicy()
@@ -261,7 +262,7 @@ class _BaseAnalyzer:
                 "reask", {"errors": errors, "boundary": variables["boundary"]}
             )
 
-        sampling: dict[str, Any] = {}
+        sampling: dict[str, Any] = dict(self.sampling)
         if self.temperature is not None:
             sampling["temperature"] = self.temperature
         return TaskCall(
@@ -442,7 +443,13 @@ class _BaseAnalyzer:
         return got
 
     # -- bookkeeping around one HTTP exchange ------------------------------------------
-    def _count(self, usage: Usage) -> None:
+    def _count_response(self, resp: ChatResponse) -> None:
+        # A cached answer cost nothing now: the analyzer's total is what was paid.
+        if resp.cached:
+            return
+        usage = Usage(
+            requests=1, prompt_tokens=resp.prompt_tokens, completion_tokens=resp.completion_tokens
+        )
         with self._usage_lock:
             self._usage = self._usage + usage
 
@@ -553,6 +560,8 @@ class ReviewAnalyzer(_BaseAnalyzer):
         max_reasks: validation re-asks after the first answer (default 2).
         max_output_tokens: cap on each answer's tokens.
         temperature: sampling temperature; None to leave the endpoint's default.
+        sampling: more request parameters sent with every request, e.g.
+            ``{"top_p": 0.9, "frequency_penalty": 0.5, "seed": 1}``.
         structured_output: "auto" (probe json_schema, fall back and remember), or
             force one of "json_schema", "json_object_schema", "json_object", "prompt".
         prompts_dir: a folder of Jinja templates overriding the built-in ones by name.
@@ -625,13 +634,7 @@ class ReviewAnalyzer(_BaseAnalyzer):
             except APIStatusError as e:
                 req, outcome = _drive_step(gen, error=e)
                 continue
-            self._count(
-                Usage(
-                    requests=0 if resp.cached else 1,
-                    prompt_tokens=resp.prompt_tokens,
-                    completion_tokens=resp.completion_tokens,
-                )
-            )
+            self._count_response(resp)
             req, outcome = _drive_step(gen, value=resp)
         return outcome
 
@@ -814,13 +817,7 @@ class AsyncReviewAnalyzer(_BaseAnalyzer):
             except APIStatusError as e:
                 req, outcome = _drive_step(gen, error=e)
                 continue
-            self._count(
-                Usage(
-                    requests=0 if resp.cached else 1,
-                    prompt_tokens=resp.prompt_tokens,
-                    completion_tokens=resp.completion_tokens,
-                )
-            )
+            self._count_response(resp)
             req, outcome = _drive_step(gen, value=resp)
         return outcome
 

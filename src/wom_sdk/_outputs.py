@@ -62,16 +62,24 @@ class _SentimentFields(_Out):
     score: float = Field(ge=-1.0, le=1.0)
 
 
+# Length caps bound the answer: grammar-constrained servers (llama.cpp) enforce
+# them while decoding, so a small model cannot ramble inside a string until it
+# hits max_tokens; strict json_schema drops them and Pydantic checks them instead.
+_ASPECT = Field(min_length=1, max_length=40)
+_QUOTE = Field(min_length=1, max_length=200)
+MAX_ITEMS = 5
+
+
 class ComplaintOut(_Out):
-    aspect: str = Field(min_length=1)
+    aspect: str = _ASPECT
     category: str
-    quote: str
+    quote: str = _QUOTE
     severity: Severity
 
 
 class PraiseOut(_Out):
-    aspect: str = Field(min_length=1)
-    quote: str
+    aspect: str = _ASPECT
+    quote: str = _QUOTE
 
 
 def _ctx(info: ValidationInfo) -> ValidationContext | None:
@@ -124,7 +132,7 @@ class SentimentOut(_SentimentFields):
 
 class ComplaintsOut(_Out):
     language: str = Field(min_length=2, max_length=12)
-    complaints: list[ComplaintOut]
+    complaints: list[ComplaintOut] = Field(max_length=MAX_ITEMS)
 
     @model_validator(mode="after")
     def _grounded(self, info: ValidationInfo) -> ComplaintsOut:
@@ -137,16 +145,16 @@ class ComplaintsOut(_Out):
 
 class ReplyOut(_Out):
     language: str = Field(min_length=2, max_length=12)
-    reply: str = Field(min_length=1)
+    reply: str = Field(min_length=1, max_length=800)
 
 
 class _InsightFields(_Out):
     language: str = Field(min_length=2, max_length=12)
     sentiment: _SentimentFields
-    complaints: list[ComplaintOut]
-    praise: list[PraiseOut]
-    reply: str = Field(min_length=1)
-    summary: str
+    complaints: list[ComplaintOut] = Field(max_length=MAX_ITEMS)
+    praise: list[PraiseOut] = Field(max_length=MAX_ITEMS)
+    reply: str = Field(min_length=1, max_length=800)
+    summary: str = Field(max_length=200)
 
 
 def _ground_insight(item: _InsightFields, ctx: ValidationContext) -> None:

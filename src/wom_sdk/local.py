@@ -308,6 +308,26 @@ class LocalServer:
         """A placeholder: the server checks no key, but the openai client needs one."""
         return LOCAL_PLACEHOLDER_KEY
 
+    def analyzer_options(self) -> dict[str, Any]:
+        """``ReviewAnalyzer`` arguments suited to this server.
+
+        A small CPU model takes 10-60 s per answer and the server queues
+        requests, so: a long timeout, few retries and re-asks, a bounded answer,
+        and no json_schema probe (it answers 500 to it).
+        """
+        from ._retry import RetryPolicy
+
+        return {
+            "model": self.model,
+            "base_url": self.base_url,
+            "api_key": self.api_key,
+            "timeout": 600.0,
+            "max_output_tokens": 512,
+            "max_reasks": 1,
+            "retry": RetryPolicy(attempts=2, wait_initial=1.0),
+            "structured_output": "json_object_schema",
+        }
+
     @property
     def log_path(self) -> Path | None:
         """The server's combined stdout/stderr, kept in a temp file."""

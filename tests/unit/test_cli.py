@@ -58,7 +58,7 @@ class MockLLM:
         def make(**kw: Any) -> ReviewAnalyzer:
             kw["base_url"] = kw.get("base_url") or "http://mock.test/v1"
             client = httpx2.Client(transport=httpx2.MockTransport(self.handler))
-            return ReviewAnalyzer(**kw, http_client=client, retry=_RETRY)
+            return ReviewAnalyzer(**{"retry": _RETRY, **kw}, http_client=client)
         return make
 
 

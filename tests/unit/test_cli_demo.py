@@ -15,6 +15,9 @@ import wom_sdk.local
 from wom_sdk.cli import main
 
 
+_REAL_OPTIONS = wom_sdk.local.LocalServer.analyzer_options
+
+
 class _FakeLocalServer:
     base_url = "http://mock.test/v1"
     model = "gemma-3-270m"
@@ -25,6 +28,10 @@ class _FakeLocalServer:
 
     def __exit__(self, *exc: object) -> None:
         pass
+
+    def analyzer_options(self) -> dict[str, Any]:
+        # the real LocalServer's options, but pointing at the mock
+        return {**_REAL_OPTIONS(self), "base_url": self.base_url}  # type: ignore[arg-type]
 
 
 @pytest.fixture
