@@ -25,6 +25,7 @@ from ._constants import (
     DEFAULT_TEMPERATURE,
     DEFAULT_TIMEOUT,
 )
+from ._dataframe import records_from_frame, to_frame
 from ._exceptions import APIStatusError, ConfigurationError, InvalidReviewError, WomError
 from ._guard import ReplyPolicy, check_reply, detect_language
 from ._llm import (
@@ -743,6 +744,29 @@ class ReviewAnalyzer(_BaseAnalyzer):
             on_result,
         )
 
+    def analyze_dataframe(
+        self,
+        df: Any,
+        *,
+        text_column: str,
+        id_column: str | None = None,
+        product_column: str | None = None,
+        rating_column: str | None = None,
+        date_column: str | None = None,
+        pack: int = 1,
+        max_concurrency: int | None = None,
+    ) -> Any:
+        """``df`` with the insight flattened into columns (``sentiment_label``, ...).
+
+        Needs the ``pandas`` extra. Failed rows keep their place, with
+        ``error_kind`` / ``error_message`` set. Ids come from ``id_column`` or the index.
+        """
+        records = list(records_from_frame(
+            df, text_column=text_column, id_column=id_column, product_column=product_column,
+            rating_column=rating_column, date_column=date_column))
+        results = self.analyze_many(records, pack=pack, max_concurrency=max_concurrency)
+        return to_frame(df, results)
+
     def iter_many(
         self,
         reviews: Iterable[ReviewInput],
@@ -918,6 +942,29 @@ class AsyncReviewAnalyzer(_BaseAnalyzer):
                 on_result(pair[1])
             pairs.append(pair)
         return in_order(pairs, None)
+
+    async def analyze_dataframe(
+        self,
+        df: Any,
+        *,
+        text_column: str,
+        id_column: str | None = None,
+        product_column: str | None = None,
+        rating_column: str | None = None,
+        date_column: str | None = None,
+        pack: int = 1,
+        max_concurrency: int | None = None,
+    ) -> Any:
+        """``df`` with the insight flattened into columns (``sentiment_label``, ...).
+
+        Needs the ``pandas`` extra. Failed rows keep their place, with
+        ``error_kind`` / ``error_message`` set. Ids come from ``id_column`` or the index.
+        """
+        records = list(records_from_frame(
+            df, text_column=text_column, id_column=id_column, product_column=product_column,
+            rating_column=rating_column, date_column=date_column))
+        results = await self.analyze_many(records, pack=pack, max_concurrency=max_concurrency)
+        return to_frame(df, results)
 
     def aiter_many(
         self,

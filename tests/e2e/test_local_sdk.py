@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from wom_sdk import AsyncReviewAnalyzer, OutputError, ReviewAnalyzer, ReviewInsight, RetryPolicy
+from wom_sdk import AsyncReviewAnalyzer, OutputError, RetryPolicy, ReviewAnalyzer, ReviewInsight
 from wom_sdk.local import LocalServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.local]

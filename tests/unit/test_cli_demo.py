@@ -14,7 +14,6 @@ from test_cli import MockLLM
 import wom_sdk.local
 from wom_sdk.cli import main
 
-
 _REAL_OPTIONS = wom_sdk.local.LocalServer.analyzer_options
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.mock_llm import MOCK_BASE_URL, ScriptedLLM, ok
 
-from wom_sdk import ReviewAnalyzer, RetryPolicy
+from helpers.mock_llm import MOCK_BASE_URL, ScriptedLLM, ok
+from wom_sdk import RetryPolicy, ReviewAnalyzer
 
 CASES = [json.loads(line) for line in
          (Path(__file__).parent.parent / "data" / "injection_cases.jsonl").open(encoding="utf-8")
