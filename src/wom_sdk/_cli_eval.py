@@ -136,6 +136,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     for name, kwargs in configs:
         try:
             analyzer = factory(**{k: v for k, v in kwargs.items() if v is not None})
+            model = getattr(analyzer, "model", None)
             try:
                 result = run_eval(analyzer, data.items)
             finally:
@@ -158,7 +159,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         print(result.metrics.confusion.to_text(), file=out)
         if result.aspects is not None:
             print("\n" + result.aspects.to_text(), file=out)
-        print("\n" + result.usage_text(), file=out)
+        print("\n" + result.usage_text(model if isinstance(model, str) else None), file=out)
         if args.predictions_out:
             path = Path(args.predictions_out) if name == "A" else _b_path(args.predictions_out)
             result.write_predictions(path)

@@ -129,13 +129,25 @@ class EvalResult:
                 fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
         return target
 
-    def usage_text(self) -> str:
-        """Tokens spent (a price table can turn them into money later)."""
+    def usage_text(self, model: str | None = None) -> str:
+        """Tokens spent, and their estimated price when ``model`` is in the price table."""
         u = self.usage
-        return (
+        text = (
             f"cost: {u.requests} requests, {u.prompt_tokens:,} prompt + "
             f"{u.completion_tokens:,} completion = {u.total_tokens:,} tokens"
         )
+        if model:
+            from ._pricing import PricesError, load_prices
+
+            try:
+                table = load_prices()
+            except PricesError:
+                return text
+            price = table.lookup(model)
+            if price is not None:
+                money = price.cost(u.prompt_tokens, u.completion_tokens)
+                text += f", about ${money:,.4f} for {model} ({table.source})"
+        return text
 
 
 def _cache_key(item_id: str, text: str) -> str:
