@@ -165,6 +165,10 @@ def quote_span(review: str, quote: str) -> tuple[int, int] | None:
     q = quote.strip()
     if not q:
         return None
+    # The common case, a quote copied exactly, needs no normalized index.
+    pos = review.find(q)
+    if pos >= 0:
+        return pos, pos + len(q)
     # Models wrap quotes in “…” or **…** and add a final "。": try the quote as
     # given, then without quotation marks (keeping "!!" the reviewer wrote),
     # then without any surrounding punctuation. As given comes first, so a

@@ -38,12 +38,9 @@ from ._guard_patterns import (
     _DOT_WORDS_RE,
     _FOREIGN_CJK,
     _FOREIGN_WORDS,
-    _HAN,
-    _HANGUL,
     _HAS_SCHEME_RE,
     _I,
     _INSTRUCTION_RE,
-    _KANA,
     _LEAK_RE,
     _LEGAL_RE,
     _MARKUP_RE,
@@ -143,8 +140,16 @@ class ReplyCheck:
 # -- language --------------------------------------------------------------------------
 
 
-def _in(cp: int, ranges: tuple[tuple[int, int], ...]) -> bool:
-    return any(a <= cp <= b for a, b in ranges)
+_HAN_RX = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+_KANA_RX = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9d]")
+_HANGUL_RX = re.compile("[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
+_LATIN_CHARS = "A-Za-z\u00aa\u00b5\u00ba\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff"
+_LATIN_WORD_RX = re.compile(f"[{_LATIN_CHARS}]+")
+_CLASSIFIED_RX = re.compile(
+    f"[{_LATIN_CHARS}\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+    "\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9d\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]+"
+)
+_LETTER_RUN_RX = re.compile(r"[^\W\d_]+")
 
 
 def _script_scores(text: str) -> dict[str, int]:
@@ -152,30 +157,19 @@ def _script_scores(text: str) -> dict[str, int]:
 
     A CJK character carries about as much as a Latin word, so characters are
     weighed against words: "这个iPhone壳很好用" is Chinese, "I love my 小米" English.
+    Regex counts, not a per-character loop: this runs on every review and reply.
     """
-    scores = {"han": 0, "kana": 0, "hangul": 0, "latin": 0, "other": 0}
-    prev = ""
-    for ch in text:
-        cp = ord(ch)
-        if cp < 0x80:
-            script = "latin" if ch.isalpha() else ""
-        elif _in(cp, _HAN):
-            script = "han"
-        elif _in(cp, _KANA):
-            script = "kana"
-        elif _in(cp, _HANGUL):
-            script = "hangul"
-        elif ch.isalpha():
-            script = "latin" if cp < 0x250 or 0x1E00 <= cp <= 0x1EFF else "other"
-        else:
-            script = ""
-        if script in ("latin", "other"):
-            if prev != script:
-                scores[script] += 1
-        elif script:
-            scores[script] += 1
-        prev = script
-    return scores
+    latin = len(_LATIN_WORD_RX.findall(text))
+    if text.isascii():
+        return {"han": 0, "kana": 0, "hangul": 0, "latin": latin, "other": 0}
+    return {
+        "han": len(_HAN_RX.findall(text)),
+        "kana": len(_KANA_RX.findall(text)),
+        "hangul": len(_HANGUL_RX.findall(text)),
+        "latin": latin,
+        # letters of any other alphabet (Cyrillic, Arabic, ...), counted as words
+        "other": len(_LETTER_RUN_RX.findall(_CLASSIFIED_RX.sub(" ", text))),
+    }
 
 
 def _dominant(text: str) -> str | None:

@@ -239,9 +239,6 @@ _REGULATOR_RE = re.compile(
     _I,
 )
 
-_HAN = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x3134F))
-_KANA = ((0x3040, 0x30FF), (0x31F0, 0x31FF), (0xFF66, 0xFF9D))
-_HANGUL = ((0xAC00, 0xD7AF), (0x1100, 0x11FF), (0x3130, 0x318F))
 _SCRIPT_LANG = {"han": "zh", "kana": "ja", "hangul": "ko", "latin": "en"}
 _SEGMENT_RE = re.compile(r"[^。！？!?\n]+")
 # A foreign passage: this many Latin (or other alphabetic) words, or CJK characters.
