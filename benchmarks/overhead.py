@@ -16,12 +16,13 @@ The loops alternate ``--repeats`` times and the median is reported, because
 the machine is shared; the ratio of two medians of one run is the number to
 quote, not the absolute milliseconds.
 
-Where the SDK's time goes is measured by timing each step of ``analyze``
-alone (process CPU time) on the same reviews: preparing the request, the
-HTTP call, validation and grounding, building the result. That is more
-faithful than cProfile, whose per-call cost inflates Pydantic's call-heavy
-schema code several times over. ``--profile`` adds a sampling profile
-(pyinstrument, if installed) to ``benchmarks/results/overhead_profile.txt``;
+The SDK's own work is also measured directly: ``analyze`` once more with its
+HTTP call answered from responses recorded beforehand (limiter, retries,
+response handling, validation and results still run). ``--profile`` samples
+that loop with pyinstrument (``pip install pyinstrument``; sampling, because
+cProfile's per-call cost inflates Pydantic's and Jinja's call-heavy code
+several times over) and lists the SDK functions by share of the SDK's own
+time; the full tree goes to ``benchmarks/results/overhead_profile.txt``.
 ``--proposed`` times the SDK once more with those fixes proposed in
 ``benchmarks/README.md`` that it does not have yet, applied at runtime.
 
@@ -32,16 +33,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import cProfile
 import csv
 import datetime as dt
 import functools
 import inspect
-import io
 import json
 import os
 import platform
-import pstats
 import signal
 import statistics
 import subprocess
@@ -259,95 +257,69 @@ def timed(fn: Any, items: list[Any]) -> tuple[float, float]:
     return time.process_time() - c0, time.perf_counter() - w0
 
 
-def _cpu_ms(fn: Any, items: list[Any]) -> float | None:
-    """CPU ms per item of ``fn`` (None if an SDK internal it relies on has changed)."""
-    try:
-        c0 = time.process_time()
-        for item in items:
-            fn(item)
-        return 1000 * (time.process_time() - c0) / len(items)
-    except (AttributeError, TypeError, ImportError) as e:
-        print(f"component skipped ({type(e).__name__}: {e})", file=sys.stderr)
-        return None
+@contextlib.contextmanager
+def without_http(analyzer: Any, raw_client: Any, requests: list[dict[str, Any]]) -> Iterator[None]:
+    """Answer the analyzer's requests from answers recorded beforehand: no HTTP at all.
 
-
-def components(analyzer: Any, texts: list[str], raw_client: Any,
-               requests: list[dict[str, Any]]) -> dict[str, float | None]:
-    """CPU ms per review of each step of ``analyze``, each timed alone on the same reviews.
-
-    Relies on SDK internals (``_prepare``, ``_finish``, ``_outputs``); a step whose
-    internals changed is reported as None instead of failing the benchmark.
+    Everything else of ``analyze`` runs as usual (limiter, retries, response
+    handling, validation, results), so its CPU time is the SDK's own cost.
     """
-    from wom_sdk import _guard, _outputs
-    from wom_sdk._llm import Mode, TaskOutcome, response_from_completion
-    from wom_sdk._tokens import estimate_messages_tokens
+    recorded = {}
+    for params in requests:
+        raw = raw_client.chat.completions.with_raw_response.create(**params)
+        recorded[json.dumps(params["messages"], ensure_ascii=False)] = (raw.parse(), raw.headers)
 
-    cats = analyzer.categories
-    preps = [analyzer._prepare("analyze", t) for t in texts]
-    raws = [raw_client.chat.completions.with_raw_response.create(**p) for p in requests]
-    answers = [(r.parse(), r.headers) for r in raws]
-    contents = [c.choices[0].message.content for c, _ in answers]
+    def send_once(req: Any) -> Any:
+        completion, headers = recorded[json.dumps(req.params["messages"], ensure_ascii=False)]
+        resv = analyzer._limiter.acquire(req.estimated_tokens)
+        return analyzer._on_response(completion, headers, resv)
 
-    def schemas(_: Any) -> None:
-        _outputs.schema_for("analyze", cats)
-        if hasattr(_outputs, "strict_schema_for"):
-            _outputs.strict_schema_for("analyze", cats)
-            _outputs.schema_text_for("analyze", cats)
-        else:
-            schema = _outputs.schema_for("analyze", cats)
-            _outputs.strict_schema(schema)
-            json.dumps(schema, ensure_ascii=False, separators=(",", ":"))
-
-    def validate(i: int) -> Any:
-        ctx = _outputs.ValidationContext(review=preps[i].call.context.review, categories=cats)
-        return _outputs.validate_output("analyze", contents[i], ctx)
-
-    outs = [validate(i) for i in range(len(texts))]
-    outcomes = [TaskOutcome(o, analyzer.usage, [], Mode.JSON_SCHEMA, c)
-                for o, c in zip(outs, contents, strict=True)]
-    idx = list(range(len(texts)))
-    canaries = getattr(__import__("wom_sdk._client", fromlist=["_"]), "_PROMPT_CANARIES", ())
-    return {
-        "prepare (clean, redact, language, schema, render)":
-            _cpu_ms(lambda t: analyzer._prepare("analyze", t), texts),
-        "  of which schema_for + strict schema + schema JSON": _cpu_ms(schemas, texts),
-        "  of which prompt rendering (Jinja, 2 messages)":
-            _cpu_ms(lambda pr: pr.call.render(Mode.JSON_SCHEMA), preps),
-        "token estimate of the messages":
-            _cpu_ms(lambda p: estimate_messages_tokens(p["messages"]), requests),
-        "HTTP + parse (openai with_raw_response, = raw openai's work)":
-            _cpu_ms(lambda p: raw_client.chat.completions.with_raw_response.create(**p).parse(),
-                    requests),
-        "response_from_completion": _cpu_ms(lambda a: response_from_completion(*a), answers),
-        "validate_output (Pydantic + quote grounding)": _cpu_ms(validate, idx),
-        "results (_finish: reply checks, ReviewInsight)":
-            _cpu_ms(lambda i: analyzer._finish(preps[i], outcomes[i]), idx),
-        "  of which check_reply (incl. review_flags)": _cpu_ms(
-            lambda i: _guard.check_reply(outs[i].reply, review=preps[i].cleaned.text,
-                                         policy=analyzer.reply_policy, canaries=canaries), idx),
-    }
+    analyzer._send_once = send_once
+    try:
+        yield
+    finally:
+        del analyzer._send_once
 
 
-def profile_sdk(analyzer: Any, texts: list[str]) -> str:
-    """A sampling profile of the SDK loop (pyinstrument if installed, else cProfile)."""
+def sdk_hotspots(analyzer: Any, texts: list[str], top: int) -> tuple[list[dict[str, Any]], str]:
+    """Shares of the SDK's own time (HTTP stubbed) by function, from pyinstrument samples.
+
+    A function's share is inclusive (its callees count) and counted once per call
+    path. Sampling, unlike cProfile, barely slows call-heavy code, so the shares
+    hold; the absolute times include the profiler's own cost.
+    """
     try:
         from pyinstrument import Profiler
     except ImportError:
-        prof = cProfile.Profile(time.process_time)
-        prof.enable()
-        for t in texts:
-            analyzer.analyze(t)
-        prof.disable()
-        buf = io.StringIO()
-        pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(40)
-        return "cProfile (CPU timer; its per-call cost inflates call-heavy code)\n" + buf.getvalue()
-    sampler = Profiler(interval=0.0005, async_mode="disabled")
+        return [], "pyinstrument not installed: pip install pyinstrument"
+    sampler = Profiler(interval=0.0002, async_mode="disabled")
     sampler.start()
     for t in texts:
         analyzer.analyze(t)
     sampler.stop()
-    return ("pyinstrument (wall-clock samples; the HTTP call includes waiting for the server)\n"
-            + sampler.output_text(unicode=False, color=False))
+    session = sampler.last_session
+    assert session is not None
+    root = session.root_frame()
+    assert root is not None
+    agg: dict[str, float] = {}
+
+    def walk(frame: Any, above: frozenset[str]) -> None:
+        path = frame.file_path_short or ""
+        key = f"{Path(path).name}:{frame.function}" if path else str(frame.function)
+        if "wom_sdk" in (frame.file_path or "") or "jinja2" in (frame.file_path or "") \
+                or "tenacity" in (frame.file_path or ""):
+            if key not in above:
+                agg[key] = agg.get(key, 0.0) + frame.time
+            above = above | {key}
+        for child in frame.children:
+            walk(child, above)
+
+    walk(root, frozenset())
+    total = max(agg.values(), default=0.0)  # ReviewAnalyzer.analyze, which holds all the rest
+    rows = [{"function": k, "share_of_sdk_time": v / total if total else 0.0}
+            for k, v in sorted(agg.items(), key=lambda kv: kv[1], reverse=True)]
+    text = sampler.output_text(unicode=False, color=False)
+    return rows[:top], text
 
 
 def main() -> int:
@@ -356,7 +328,8 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--repeats", type=int, default=5, help="alternating raw/sdk rounds")
     parser.add_argument("--profile", action="store_true",
-                        help="also profile the SDK loop into results/overhead_profile.txt")
+                        help="also sample-profile the SDK's own work (needs pyinstrument)")
+    parser.add_argument("--top", type=int, default=25, help="hotspots kept in the JSON")
     parser.add_argument("--proposed", action="store_true",
                         help="also time the SDK with the proposed fixes it lacks applied")
     parser.add_argument("--source", choices=("datasets", "examples"), default="datasets",
@@ -402,8 +375,10 @@ def main() -> int:
             if applied:
                 with proposed_fixes():
                     rounds["sdk+fixes"].append(timed(sdk.analyze, measured))
-        steps = components(sdk, measured, raw, measured_req)
-        profile_text = profile_sdk(sdk, measured) if args.profile else ""
+        with without_http(sdk, raw, measured_req):
+            own = [timed(sdk.analyze, measured)[0] for _ in range(args.repeats)]
+            hotspots, profile_text = (sdk_hotspots(sdk, measured, args.top) if args.profile
+                                      else ([], ""))
         sdk.close()
         raw.close()
 
@@ -424,7 +399,9 @@ def main() -> int:
                             "sdk_cpu_ms_per_review": med["sdk+fixes"],
                             "ratio": med["sdk+fixes"] / raw_ms} if applied else
                            {"applied": [], "note": "not requested, or the SDK has them all"}),
-        "sdk_steps_cpu_ms_per_review": steps,
+        "sdk_without_http_cpu_ms_per_review": 1000 * statistics.median(own) / len(measured),
+        "sdk_without_http_rounds_cpu_ms": [1000 * c / len(measured) for c in own],
+        "hotspots_share_of_sdk_own_time": hotspots,
         "server_stats": server.stats,
         "environment": env,
     }
@@ -447,9 +424,13 @@ def main() -> int:
     t = result["target"]
     print(f"\ntarget: <= {TARGET_RATIO}x raw: {'met' if t['ratio_met'] else 'MISSED'}; "
           f"<= {TARGET_MS} ms/review: {'met' if t['ms_met'] else 'MISSED'}")
-    print("\n| step of analyze (timed alone) | CPU ms/review |\n|---|---:|")
-    for name, ms in steps.items():
-        print(f"| {name} | {'n/a' if ms is None else f'{ms:.3f}'} |")
+    print(f"\nthe SDK's own work (HTTP answered from recorded responses): "
+          f"{result['sdk_without_http_cpu_ms_per_review']:.2f} ms CPU/review")
+    if hotspots:
+        print("\n| SDK function (pyinstrument samples, HTTP stubbed) | share of the SDK's own "
+              "time |\n|---|---:|")
+        for h in hotspots[:15]:
+            print(f"| {h['function']} | {100 * h['share_of_sdk_time']:.0f} % |")
     return 0
 
 

@@ -223,7 +223,7 @@ def trace_summary(sends: list[float], throttled: list[float], rpm: float) -> dic
     gaps = [b - a for a, b in itertools.pairwise(sends)]
     before = [sum(1 for s in sends if t - 1.0 <= s <= t) for t in throttled]
     t0 = sends[0] if sends else 0.0
-    return {"sends": len(sends), "busiest_1s_window": busiest, "per_second_limit": rpm / 60,
+    return {"sends": len(sends), "busiest_1s_window": busiest, "request_limit_per_second": rpm / 60,
             "max_gap_s": max(gaps, default=0.0),
             "gaps_over_0.5s": sum(g > 0.5 for g in gaps),
             "throttled_at_s": [round(t - t0, 2) for t in throttled],

@@ -76,6 +76,8 @@ class PromptLibrary:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            # Templates are read once per analyzer: no stat() of every file on every render.
+            auto_reload=False,
         )
 
     def render(self, task: str, variables: Mapping[str, Any]) -> list[dict[str, str]]:
