@@ -27,8 +27,13 @@ Reviews/min is successful reviews over the client's wall time (start of the
 batch to its last result). Timings depend on the machine's load: compare rows
 of one run, not absolute numbers across machines.
 
+``--trace`` also records when each SDK request left the limiter and when each
+429 came back (busiest second of sends, sends in the second before each 429),
+to tell a client-side burst from a server-side one.
+
     python benchmarks/throughput.py                      # every configuration, n=2000
     python benchmarks/throughput.py --n 200 --only rpm/sdk,rpm/naive
+    python benchmarks/throughput.py --only rpm/sdk --trace --tag traced
 
 Results are merged into ``benchmarks/results/throughput.json`` (one entry per
 configuration, so configurations can be run one invocation at a time).

@@ -358,6 +358,9 @@ def check_reply(
 
     if not text.strip():
         found.append(("reply_empty", "reply is empty"))
+    elif not any(ch.isalpha() for ch in text):
+        # "1.0", "}}," or "!!!": what a broken model writes, not a reply.
+        found.append(("reply_empty", f"reply has no words: {_short(text)!r}"))
 
     for url in _find_urls(text):
         if not _url_allowed(url, policy.allowed_urls):

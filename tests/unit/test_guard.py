@@ -442,3 +442,10 @@ def test_property_never_crashes(reply: str, review: str) -> None:
     assert check.needs_human_review or check.ok
     assert set(check.reasons) <= set(REPLY_REASONS) | set(REVIEW_REASONS)
     assert detect_language(reply) in ("zh", "en", "ja", "ko", "und")
+
+
+@pytest.mark.parametrize("reply", ["1.0", "}},", "!!! ...", "   "])
+def test_a_reply_without_words_is_flagged(reply: str) -> None:
+    check = check_reply(reply, review="电池不行", policy=ReplyPolicy())
+    assert not check.ok
+    assert "reply_empty" in check.reasons
