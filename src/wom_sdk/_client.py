@@ -478,12 +478,15 @@ class _BaseAnalyzer:
         if self._cache is not None and resp.finish_reason in ("stop", None) and not resp.refusal:
             self._cache.set(self._cache_key(req), resp.to_json())
 
-    def _on_response(self, completion: Any, headers: Any, resv: Reservation) -> ChatResponse:
+    def _on_response(
+        self, req: ChatRequest, completion: Any, headers: Any, resv: Reservation
+    ) -> ChatResponse:
         self._limiter.observe(headers)
         resp = response_from_completion(completion, headers)
-        self._limiter.reconcile(
-            resv, resp.prompt_tokens + self.max_output_tokens if resp.prompt_tokens else None
-        )
+        # The provider charged the prompt plus this request's own max_tokens (a
+        # pack reserves one answer per review), not the analyzer's default.
+        charged = resp.prompt_tokens + int(req.params.get("max_tokens", self.max_output_tokens))
+        self._limiter.reconcile(resv, charged if resp.prompt_tokens else None)
         return resp
 
     def _on_error(self, exc: Exception) -> WomError:
@@ -611,7 +614,7 @@ class ReviewAnalyzer(_BaseAnalyzer):
             completion = raw.parse()
         except Exception as e:
             raise self._on_error(e) from e
-        return self._on_response(completion, raw.headers, resv)
+        return self._on_response(req, completion, raw.headers, resv)
 
     def _send(self, req: ChatRequest) -> ChatResponse:
         import tenacity
@@ -817,7 +820,7 @@ class AsyncReviewAnalyzer(_BaseAnalyzer):
             completion = raw.parse()
         except Exception as e:
             raise self._on_error(e) from e
-        return self._on_response(completion, raw.headers, resv)
+        return self._on_response(req, completion, raw.headers, resv)
 
     async def _send(self, req: ChatRequest) -> ChatResponse:
         import tenacity

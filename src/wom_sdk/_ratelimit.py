@@ -183,11 +183,14 @@ class RateLimiter:
         with self._lock:
             self.throttled += 1
             self._strikes += 1
-            self._factor = max(self.MIN_FACTOR, self._factor * 0.85)
+            now = self._clock()
+            # Slow down once per congestion event, not once per 429: the other 429s
+            # of a burst answer requests sent before we slowed, and say nothing new.
+            if now >= self._blocked_until:
+                self._factor = max(self.MIN_FACTOR, self._factor * 0.85)
             if retry_after is None:
                 retry_after = min(30.0, 0.5 * 2 ** (self._strikes - 1))
             wait = min(max(retry_after, 0.0), 120.0) + random.uniform(0, 0.1)
-            now = self._clock()
             self._blocked_until = max(self._blocked_until, now + wait)
             return wait
 

@@ -183,3 +183,14 @@ def test_unknown_limits_are_learned_before_bursting() -> None:
     assert all(r.ok for r in results)
     assert a.limiter.requests_per_minute == 600
     assert stats.rate_limited <= 2
+
+
+def test_a_pack_is_charged_its_own_max_tokens_against_the_tpm_limit(
+    fast_retry: RetryPolicy,
+) -> None:
+    # A pack of 5 reserves 5 x 1024 answer tokens; the limiter must not credit
+    # back 4 x 1024 of them after the response (the provider charged them).
+    a = make(responder_llm(), fast_retry, tokens_per_minute=60_000)
+    a.analyze_many(REVIEWS, pack=5)
+    # 60,000 TPM = 1,000 tokens/s: the next request waits at least ~5.1 s
+    assert a.limiter.reserve(0).delay >= 5.0

@@ -146,3 +146,15 @@ def test_shared_by_threads_and_tasks() -> None:
     for t in threads:
         t.join()
     assert time.monotonic() - t0 >= 19 * 0.05 - 0.02
+
+
+def test_a_burst_of_429s_slows_the_pace_once() -> None:
+    clock = Clock()
+    one = RateLimiter(requests_per_minute=600, utilization=1.0, clock=clock)
+    one.penalize(1.0)
+    burst = RateLimiter(requests_per_minute=600, utilization=1.0, clock=clock)
+    for _ in range(5):  # five answers to requests sent before the first 429 arrived
+        burst.penalize(1.0)
+    assert burst.throttled == 5
+    assert repr(burst).endswith("factor=0.85)")
+    assert repr(one) == repr(burst)
