@@ -144,7 +144,10 @@ class _BaseAnalyzer:
                 f"structured_output must be 'auto' or one of {[m.value for m in Mode]}"
             )
         self._prompts = PromptLibrary(prompts_dir)
-        self._limiter = RateLimiter(requests_per_minute, tokens_per_minute)
+        try:
+            self._limiter = RateLimiter(requests_per_minute, tokens_per_minute)
+        except ValueError as e:
+            raise ConfigurationError(str(e)) from None
         self._memory = EndpointMemory(
             None if structured_output == "auto" else Mode(structured_output)
         )

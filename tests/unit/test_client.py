@@ -484,3 +484,17 @@ def test_raw_newlines_inside_strings_are_accepted(fast_retry: RetryPolicy) -> No
     insight = make(llm, fast_retry).analyze(REVIEW)
     assert insight.summary == "line one\nline two"
     assert len(llm.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"requests_per_minute": 0}, "requests_per_minute"),
+        ({"timeout": 0}, "timeout"),
+        ({"max_reasks": -1}, "max_reasks"),
+        ({"structured_output": "xml"}, "structured_output"),
+    ],
+)
+def test_bad_settings_are_configuration_errors(kwargs: dict[str, Any], needle: str) -> None:
+    with pytest.raises(ConfigurationError, match=needle):
+        ReviewAnalyzer(base_url=MOCK_BASE_URL, **kwargs)
