@@ -25,13 +25,10 @@ resuming).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import platform
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -40,11 +37,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-RESULTS = HERE / "results"
-DATA = Path("/work/shared/data/norm")
-MODEL = "fake-model"
+from _common import DATA, MODEL, RESULTS, ServerProcess, environment
+
 SHORT = 200  # characters: "short reviews"
 
 
@@ -62,71 +56,6 @@ def make_input(path: Path, lines: int) -> dict[str, Any]:
             out.write(pool[i % len(pool)] + "\n")
     return {"lines": lines, "distinct_texts": min(lines, len(pool)),
             "bytes": path.stat().st_size}
-
-
-# -- shared helpers (copied in each benchmark so that each file runs alone) -----------------
-class ServerProcess:
-    """``python -m wom_sdk.testing`` in a subprocess; ``stats`` is read after SIGTERM."""
-
-    def __init__(self, *args: str) -> None:
-        self.args = [sys.executable, "-m", "wom_sdk.testing", "--port", "0", *args]
-        self.stats: dict[str, Any] = {}
-        self.base_url = ""
-        self._proc: subprocess.Popen[str] | None = None
-
-    def __enter__(self) -> ServerProcess:
-        self._proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, text=True)
-        assert self._proc.stdout is not None
-        line = self._proc.stdout.readline()
-        if not line.startswith("READY "):
-            self._proc.kill()
-            raise RuntimeError(f"fake server did not start: {line!r}")
-        self.base_url = line.split(maxsplit=1)[1].strip()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._proc is not None
-        self._proc.send_signal(signal.SIGTERM)
-        try:
-            out, _ = self._proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            out, _ = self._proc.communicate()
-        lines = [x for x in out.splitlines() if x.startswith("{")]
-        self.stats = json.loads(lines[-1]) if lines else {}
-
-
-def _sources_digest() -> str:
-    import hashlib
-
-    import wom_sdk
-
-    h = hashlib.sha256()
-    for f in sorted(Path(wom_sdk.__file__).parent.rglob("*.py")):
-        h.update(f.read_bytes())
-    return h.hexdigest()[:16]
-
-
-def environment() -> dict[str, Any]:
-    import openai
-
-    import wom_sdk
-
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip()
-    return {
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-        "loadavg_at_start": os.getloadavg(),
-        "wom_sdk": wom_sdk.__version__,
-        "openai": openai.__version__,
-        "git_commit": commit,
-        # The SDK is being edited while benchmarks run: identify the exact sources measured.
-        "sdk_sources_sha256": _sources_digest(),
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
-    }
 
 
 

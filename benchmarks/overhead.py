@@ -33,145 +33,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
-import datetime as dt
 import functools
 import inspect
 import json
-import os
-import platform
-import signal
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-RESULTS = HERE / "results"
-EXAMPLES = ROOT / "examples" / "reviews.csv"
-DATA = Path("/work/shared/data/norm")
-MODEL = "fake-model"
+from _common import MODEL, RESULTS, ServerProcess, environment, load_reviews, render_requests
+
 TARGET_RATIO = 1.5
 TARGET_MS = 2.0
-
-
-# -- shared helpers (copied in each benchmark so that each file runs alone) -----------------
-def load_reviews(n: int, source: str = "datasets") -> tuple[list[str], str]:
-    """``n`` review texts, cycled if fewer exist.
-
-    ``datasets``: half Chinese, half English, from the shared datasets (distinct
-    texts up to 2,000); ``examples``: examples/reviews.csv (30 rows when written).
-    """
-    if source == "examples":
-        if not EXAMPLES.is_file():
-            raise SystemExit(f"{EXAMPLES} not found: use --source datasets")
-        with EXAMPLES.open(encoding="utf-8", newline="") as fh:
-            texts = [row["text"] for row in csv.DictReader(fh) if (row.get("text") or "").strip()]
-        where = str(EXAMPLES.relative_to(ROOT))
-    else:
-        zh = _jsonl_texts(DATA / "online_shopping_10_cats.jsonl", (n + 1) // 2)
-        en = _jsonl_texts(DATA / "uci_amazon_cells.jsonl", n // 2)
-        texts = [t for pair in zip(zh, en, strict=False) for t in pair] + zh[len(en):]
-        where = "online_shopping_10_cats.jsonl + uci_amazon_cells.jsonl (interleaved)"
-    if not texts:
-        raise SystemExit("no reviews found")
-    # Fewer reviews than asked: cycle (the fake server does not cache).
-    return [texts[i % len(texts)] for i in range(n)], where
-
-
-def _jsonl_texts(path: Path, n: int) -> list[str]:
-    out: list[str] = []
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            text = json.loads(line).get("text") or ""
-            if text.strip():
-                out.append(text)
-            if len(out) >= n:
-                break
-    return out
-
-
-class ServerProcess:
-    """``python -m wom_sdk.testing`` in a subprocess; ``stats`` is read after SIGTERM."""
-
-    def __init__(self, *args: str) -> None:
-        self.args = [sys.executable, "-m", "wom_sdk.testing", "--port", "0", *args]
-        self.stats: dict[str, Any] = {}
-        self.base_url = ""
-        self._proc: subprocess.Popen[str] | None = None
-
-    def __enter__(self) -> ServerProcess:
-        self._proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, text=True)
-        assert self._proc.stdout is not None
-        line = self._proc.stdout.readline()
-        if not line.startswith("READY "):
-            self._proc.kill()
-            raise RuntimeError(f"fake server did not start: {line!r}")
-        self.base_url = line.split(maxsplit=1)[1].strip()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._proc is not None
-        self._proc.send_signal(signal.SIGTERM)
-        try:
-            out, _ = self._proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            out, _ = self._proc.communicate()
-        lines = [x for x in out.splitlines() if x.startswith("{")]
-        self.stats = json.loads(lines[-1]) if lines else {}
-
-
-def _sources_digest() -> str:
-    import hashlib
-
-    import wom_sdk
-
-    h = hashlib.sha256()
-    for f in sorted(Path(wom_sdk.__file__).parent.rglob("*.py")):
-        h.update(f.read_bytes())
-    return h.hexdigest()[:16]
-
-
-def environment() -> dict[str, Any]:
-    import openai
-
-    import wom_sdk
-
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip()
-    return {
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-        "loadavg_at_start": os.getloadavg(),
-        "wom_sdk": wom_sdk.__version__,
-        "openai": openai.__version__,
-        "git_commit": commit,
-        # The SDK is being edited while benchmarks run: identify the exact sources measured.
-        "sdk_sources_sha256": _sources_digest(),
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
-    }
-
-
-def render_requests(texts: list[str]) -> list[dict[str, Any]]:
-    """The exact ``chat.completions.create`` parameters the SDK sends for each review."""
-    from wom_sdk import ReviewAnalyzer
-    from wom_sdk._llm import EndpointMemory, Mode, converse
-
-    analyzer = ReviewAnalyzer(model=MODEL, api_key="unused", base_url="http://127.0.0.1:1/v1")
-    memory = EndpointMemory(Mode.JSON_SCHEMA)  # what "auto" settles on with this server
-    out = []
-    for text in texts:
-        call = analyzer._prepare("analyze", text).call
-        assert call is not None
-        out.append(next(converse(call, memory)).params)
-    return out
 
 
 # -- the proposed fixes, applied at runtime for an A/B (see README) -------------------------
@@ -272,7 +146,7 @@ def without_http(analyzer: Any, raw_client: Any, requests: list[dict[str, Any]])
     def send_once(req: Any) -> Any:
         completion, headers = recorded[json.dumps(req.params["messages"], ensure_ascii=False)]
         resv = analyzer._limiter.acquire(req.estimated_tokens)
-        return analyzer._on_response(completion, headers, resv)
+        return analyzer._on_response(req, completion, headers, resv)
 
     analyzer._send_once = send_once
     try:

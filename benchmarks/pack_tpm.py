@@ -35,115 +35,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextvars
-import datetime as dt
 import inspect
 import json
-import os
-import platform
-import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-RESULTS = HERE / "results"
-DATA = Path("/work/shared/data/norm")
-MODEL = "fake-model"
+from _common import MODEL, RESULTS, ServerProcess, environment, load_reviews
+
 RPM, TPM, LATENCY = 10000, 600000, 0.3
-
-
-# -- shared helpers (copied in each benchmark so that each file runs alone) -----------------
-def load_reviews(n: int) -> list[str]:
-    """``n`` review texts, half Chinese, half English, from the shared datasets."""
-    zh = _jsonl_texts(DATA / "online_shopping_10_cats.jsonl", (n + 1) // 2)
-    en = _jsonl_texts(DATA / "uci_amazon_cells.jsonl", n // 2)
-    texts = [t for pair in zip(zh, en, strict=False) for t in pair] + zh[len(en):]
-    return [texts[i % len(texts)] for i in range(n)]
-
-
-def _jsonl_texts(path: Path, n: int) -> list[str]:
-    out: list[str] = []
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            text = json.loads(line).get("text") or ""
-            if text.strip():
-                out.append(text)
-            if len(out) >= n:
-                break
-    return out
-
-
-class ServerProcess:
-    """``python -m wom_sdk.testing`` in a subprocess; ``stats`` is read after SIGTERM."""
-
-    def __init__(self, *args: str) -> None:
-        self.args = [sys.executable, "-m", "wom_sdk.testing", "--port", "0", *args]
-        self.stats: dict[str, Any] = {}
-        self.base_url = ""
-        self._proc: subprocess.Popen[str] | None = None
-
-    def __enter__(self) -> ServerProcess:
-        self._proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, text=True)
-        assert self._proc.stdout is not None
-        line = self._proc.stdout.readline()
-        if not line.startswith("READY "):
-            self._proc.kill()
-            raise RuntimeError(f"fake server did not start: {line!r}")
-        self.base_url = line.split(maxsplit=1)[1].strip()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._proc is not None
-        self._proc.send_signal(signal.SIGTERM)
-        try:
-            out, _ = self._proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            out, _ = self._proc.communicate()
-        lines = [x for x in out.splitlines() if x.startswith("{")]
-        self.stats = json.loads(lines[-1]) if lines else {}
-
-
-def _sources_digest() -> str:
-    import hashlib
-
-    import wom_sdk
-
-    h = hashlib.sha256()
-    for f in sorted(Path(wom_sdk.__file__).parent.rglob("*.py")):
-        h.update(f.read_bytes())
-    return h.hexdigest()[:16]
-
-
-def environment() -> dict[str, Any]:
-    import openai
-
-    import wom_sdk
-
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip()
-    return {
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-        "loadavg_at_start": os.getloadavg(),
-        "wom_sdk": wom_sdk.__version__,
-        "openai": openai.__version__,
-        "git_commit": commit,
-        # The SDK is being edited while benchmarks run: identify the exact sources measured.
-        "sdk_sources_sha256": _sources_digest(),
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
-    }
 
 
 # -- the fix, applied at runtime ----------------------------------------------------------------
 def has_fix(analyzer: Any) -> bool:
-    """True once ``_on_response`` is told the request's own max_tokens (the proposed patch)."""
-    return "max_tokens" in inspect.signature(analyzer._on_response).parameters
+    """True once ``_on_response`` sees the request it answers (the patch, now in the SDK)."""
+    params = inspect.signature(analyzer._on_response).parameters
+    return "req" in params or "max_tokens" in params
 
 
 def apply_fix(analyzer: Any) -> None:
@@ -200,7 +106,7 @@ def main() -> int:
     args = parser.parse_args()
     from wom_sdk import AsyncReviewAnalyzer
 
-    texts = load_reviews(args.n)
+    texts, _ = load_reviews(args.n)
     env = environment()
     fixed_already = has_fix(AsyncReviewAnalyzer(model=MODEL, api_key="x",
                                                 base_url="http://127.0.0.1:1/v1"))

@@ -37,13 +37,11 @@ import heapq
 import itertools
 import json
 import random
-from pathlib import Path
 from typing import Any
 
-from wom_sdk._ratelimit import RateLimiter
+from _common import RESULTS
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results"
+from wom_sdk._ratelimit import RateLimiter
 
 
 class OncePerCooldown(RateLimiter):

@@ -22,27 +22,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
-import datetime as dt
 import json
-import os
-import platform
-import signal
-import subprocess
-import sys
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-RESULTS = HERE / "results"
-EXAMPLES = ROOT / "examples" / "reviews.csv"
-DATA = Path("/work/shared/data/norm")
-MODEL = "fake-model"
+from _common import (
+    DATASETS_WHERE,
+    EXAMPLES,
+    MODEL,
+    RESULTS,
+    ROOT,
+    ServerProcess,
+    dataset_texts,
+    environment,
+    example_rows,
+)
 
 
-# -- shared helpers (copied in each benchmark so that each file runs alone) -----------------
 def load_reviews(n: int, source: str = "examples") -> tuple[list[dict[str, Any]], str]:
     """``n`` reviews as mappings (id, text, product, rating), cycled if fewer exist.
 
@@ -51,18 +47,11 @@ def load_reviews(n: int, source: str = "examples") -> tuple[list[dict[str, Any]]
     shared datasets (text only).
     """
     if source == "examples":
-        if not EXAMPLES.is_file():
-            raise SystemExit(f"{EXAMPLES} not found: use --source datasets")
-        with EXAMPLES.open(encoding="utf-8", newline="") as fh:
-            rows = [{k: row.get(k) for k in ("id", "text", "product", "rating")}
-                    for row in csv.DictReader(fh) if (row.get("text") or "").strip()]
+        rows = example_rows(("id", "text", "product", "rating"))
         where = str(EXAMPLES.relative_to(ROOT))
     else:
-        zh = _jsonl_texts(DATA / "online_shopping_10_cats.jsonl", (n + 1) // 2)
-        en = _jsonl_texts(DATA / "uci_amazon_cells.jsonl", n // 2)
-        texts = [t for pair in zip(zh, en, strict=False) for t in pair] + zh[len(en):]
-        rows = [{"text": t} for t in texts]
-        where = "online_shopping_10_cats.jsonl + uci_amazon_cells.jsonl (interleaved)"
+        rows = [{"text": t} for t in dataset_texts(n)]
+        where = DATASETS_WHERE
     if not rows:
         raise SystemExit("no reviews found")
     out = []
@@ -75,84 +64,7 @@ def load_reviews(n: int, source: str = "examples") -> tuple[list[dict[str, Any]]
 
 
 def _count_examples() -> int:
-    with EXAMPLES.open(encoding="utf-8", newline="") as fh:
-        return sum(1 for row in csv.DictReader(fh) if (row.get("text") or "").strip())
-
-
-def _jsonl_texts(path: Path, n: int) -> list[str]:
-    out: list[str] = []
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            text = json.loads(line).get("text") or ""
-            if text.strip():
-                out.append(text)
-            if len(out) >= n:
-                break
-    return out
-
-
-class ServerProcess:
-    """``python -m wom_sdk.testing`` in a subprocess; ``stats`` is read after SIGTERM."""
-
-    def __init__(self, *args: str) -> None:
-        self.args = [sys.executable, "-m", "wom_sdk.testing", "--port", "0", *args]
-        self.stats: dict[str, Any] = {}
-        self.base_url = ""
-        self._proc: subprocess.Popen[str] | None = None
-
-    def __enter__(self) -> ServerProcess:
-        self._proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, text=True)
-        assert self._proc.stdout is not None
-        line = self._proc.stdout.readline()
-        if not line.startswith("READY "):
-            self._proc.kill()
-            raise RuntimeError(f"fake server did not start: {line!r}")
-        self.base_url = line.split(maxsplit=1)[1].strip()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._proc is not None
-        self._proc.send_signal(signal.SIGTERM)
-        try:
-            out, _ = self._proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            out, _ = self._proc.communicate()
-        lines = [x for x in out.splitlines() if x.startswith("{")]
-        self.stats = json.loads(lines[-1]) if lines else {}
-
-
-def _sources_digest() -> str:
-    import hashlib
-
-    import wom_sdk
-
-    h = hashlib.sha256()
-    for f in sorted(Path(wom_sdk.__file__).parent.rglob("*.py")):
-        h.update(f.read_bytes())
-    return h.hexdigest()[:16]
-
-
-def environment() -> dict[str, Any]:
-    import openai
-
-    import wom_sdk
-
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip()
-    return {
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-        "loadavg_at_start": os.getloadavg(),
-        "wom_sdk": wom_sdk.__version__,
-        "openai": openai.__version__,
-        "git_commit": commit,
-        # The SDK is being edited while benchmarks run: identify the exact sources measured.
-        "sdk_sources_sha256": _sources_digest(),
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
-    }
+    return len(example_rows(("text",)))
 
 
 async def run_pack(base_url: str, reviews: list[dict[str, Any]], pack: int) -> dict[str, Any]:
