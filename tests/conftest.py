@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))  # `helpers` importable from ever
 from wom_sdk import RetryPolicy
 
 #: What tests use when no real key is set; cassettes never contain a real one.
-FAKE_API_KEY = "sk-test-not-a-real-key"
+FAKE_API_KEY = "fake-test-key-not-real"
 #: Retries stay on (tests assert them) but without waiting.
 FAST_RETRY = RetryPolicy(attempts=4, timeout=30, wait_initial=0, wait_max=0, wait_jitter=0)
 

@@ -28,6 +28,8 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).parent
+#: Replays never send it anywhere; recordings use the real key from the environment.
+FAKE_API_KEY = "fake-test-key-not-real"
 RECORDED_WITH = HERE / "cassettes" / "recorded_with.json"
 
 
@@ -66,7 +68,7 @@ def endpoint() -> Iterator[Endpoint]:
             pytest.skip("no cassettes recorded yet (see tests/recorded/conftest.py)")
         info = json.loads(RECORDED_WITH.read_text())
         # The host is never contacted in replay; only the path and body are matched.
-        yield Endpoint("http://recorded.invalid" + info["path"], info["model"], "sk-test-fake")
+        yield Endpoint("http://recorded.invalid" + info["path"], info["model"], FAKE_API_KEY)
         return
     base = os.environ.get("WOM_RECORD_BASE_URL")
     if base:

@@ -201,13 +201,13 @@ def test_models_embeddings_and_unknown_paths(server: FakeOpenAIServer) -> None:
 
 
 def test_required_api_key_is_checked_and_headers_are_recorded() -> None:
-    with FakeOpenAIServer(require_api_key="sk-right") as srv:
+    with FakeOpenAIServer(require_api_key="ok-key") as srv:
         with pytest.raises(openai.AuthenticationError):
             _client(srv).chat.completions.create(model="m", messages=MESSAGES)
-        ok = openai.OpenAI(base_url=srv.base_url, api_key="sk-right", max_retries=0)
+        ok = openai.OpenAI(base_url=srv.base_url, api_key="ok-key", max_retries=0)
         ok.chat.completions.create(model="m", messages=MESSAGES, temperature=0)
         recorded = srv.requests
-    assert [r.headers["authorization"] for r in recorded] == ["Bearer test", "Bearer sk-right"]
+    assert [r.headers["authorization"] for r in recorded] == ["Bearer test", "Bearer ok-key"]
     assert recorded[-1]["temperature"] == 0
     assert recorded[-1]["messages"] == MESSAGES
     assert recorded[-1].path == "/v1/chat/completions"
