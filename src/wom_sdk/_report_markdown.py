@@ -9,7 +9,17 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 
-from ._report_render import METHOD_NOTES, aspects_text, num, pct, span
+from ._report_render import (
+    CLUSTER_COLUMNS,
+    METHOD_NOTES,
+    PRODUCT_COLUMNS,
+    aspects_text,
+    cluster_row,
+    num,
+    pct,
+    product_row,
+    span,
+)
 from ._report_types import Quote, ReportData
 
 __all__ = ["render_markdown"]
@@ -104,40 +114,10 @@ def render_markdown(data: ReportData, *, title: str, notes: Sequence[str] = ()) 
         out += ["No complaints.", ""]
     if data.clusters is not None:
         out += ["### Aspect clusters (embedding similarity)", ""]
-        out += _md_table(
-            ["cluster", "complaints", "aspects"],
-            [
-                [cl.label, f"{cl.count:,}", ", ".join(f"{a} ({n})" for a, n in cl.aspects)]
-                for cl in data.clusters
-            ],
-        )
+        out += _md_table(CLUSTER_COLUMNS, [cluster_row(cl) for cl in data.clusters])
     if data.products:
         out += ["## Products", ""]
-        out += _md_table(
-            [
-                "product",
-                "reviews",
-                "analyzed",
-                "failed",
-                "avg score",
-                "negative",
-                "complaints",
-                "top themes",
-            ],
-            [
-                [
-                    p.product,
-                    f"{p.reviews:,}",
-                    f"{p.analyzed:,}",
-                    f"{p.failed:,}",
-                    num(p.mean_score),
-                    pct(p.negative_share),
-                    f"{p.complaints:,}",
-                    ", ".join(f"{k} ({v})" for k, v in p.top_categories),
-                ]
-                for p in data.products
-            ],
-        )
+        out += _md_table(PRODUCT_COLUMNS, [product_row(p) for p in data.products])
     if data.weeks:
         out += ["## Over time", ""]
         if data.alerts:

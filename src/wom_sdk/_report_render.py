@@ -13,9 +13,20 @@ import html
 from collections.abc import Iterable, Mapping, Sequence
 
 from ._report_aggregate import SEVERITY_WEIGHTS
-from ._report_types import CategorySummary, Quote, ReportData
+from ._report_types import AspectCluster, CategorySummary, ProductSummary, Quote, ReportData
 
-__all__ = ["METHOD_NOTES", "aspects_text", "num", "pct", "render_html", "span"]
+__all__ = [
+    "CLUSTER_COLUMNS",
+    "METHOD_NOTES",
+    "PRODUCT_COLUMNS",
+    "aspects_text",
+    "cluster_row",
+    "num",
+    "pct",
+    "product_row",
+    "render_html",
+    "span",
+]
 
 _CSS = """
 .wom-report { font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans", "Noto Sans CJK SC",
@@ -125,6 +136,39 @@ def _quote_html(q: Quote, css: str = "") -> str:
         f"<blockquote{cls}{lang}>&ldquo;{_e(q.text)}&rdquo;"
         f"<div class='meta'>{' · '.join(meta)}</div></blockquote>"
     )
+
+
+#: The per-product table, shared by the HTML and Markdown renderings.
+PRODUCT_COLUMNS = (
+    "product",
+    "reviews",
+    "analyzed",
+    "failed",
+    "avg score",
+    "negative",
+    "complaints",
+    "top themes",
+)
+CLUSTER_COLUMNS = ("cluster", "complaints", "aspects")
+
+
+def product_row(p: ProductSummary) -> list[str]:
+    """One row of the per-product table, unescaped."""
+    return [
+        p.product,
+        f"{p.reviews:,}",
+        f"{p.analyzed:,}",
+        f"{p.failed:,}",
+        num(p.mean_score),
+        pct(p.negative_share),
+        f"{p.complaints:,}",
+        ", ".join(f"{k} ({v})" for k, v in p.top_categories),
+    ]
+
+
+def cluster_row(cl: AspectCluster) -> list[str]:
+    """One row of the aspect-cluster table, unescaped."""
+    return [cl.label, f"{cl.count:,}", ", ".join(f"{a} ({n})" for a, n in cl.aspects)]
 
 
 def aspects_text(cat: CategorySummary) -> str:
@@ -269,15 +313,8 @@ def render_html(
         parts.append("<h3>Aspect clusters (embedding similarity)</h3>")
         parts.append(
             _table(
-                ["cluster", "complaints", "aspects"],
-                [
-                    [
-                        _e(cl.label),
-                        f"{cl.count:,}",
-                        _e(", ".join(f"{a} ({n})" for a, n in cl.aspects)),
-                    ]
-                    for cl in data.clusters
-                ],
+                list(CLUSTER_COLUMNS),
+                [[_e(x) for x in cluster_row(cl)] for cl in data.clusters],
                 numeric=(1,),
             )
         )
@@ -295,29 +332,8 @@ def render_html(
             )
         parts.append(
             _table(
-                [
-                    "product",
-                    "reviews",
-                    "analyzed",
-                    "failed",
-                    "avg score",
-                    "negative",
-                    "complaints",
-                    "top themes",
-                ],
-                [
-                    [
-                        _e(p.product),
-                        f"{p.reviews:,}",
-                        f"{p.analyzed:,}",
-                        f"{p.failed:,}",
-                        num(p.mean_score),
-                        pct(p.negative_share),
-                        f"{p.complaints:,}",
-                        _e(", ".join(f"{k} ({v})" for k, v in p.top_categories)),
-                    ]
-                    for p in data.products
-                ],
+                list(PRODUCT_COLUMNS),
+                [[_e(x) for x in product_row(p)] for p in data.products],
                 numeric=(1, 2, 3, 4, 5, 6),
             )
         )

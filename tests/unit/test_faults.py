@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 
 from wom_sdk import AsyncReviewAnalyzer, RetryPolicy, ReviewAnalyzer
+from wom_sdk.testing import FAULT_KINDS as ALL_FAULT_KINDS
 from wom_sdk.testing import FakeOpenAIServer, FaultPlan, wom_responder
 
 REVIEWS = [
@@ -16,17 +17,8 @@ REVIEWS = [
 ]
 RETRY = RetryPolicy(attempts=3, timeout=20, wait_initial=0.01, wait_max=0.05, wait_jitter=0)
 
-FAULT_KINDS = [
-    "429",
-    "500",
-    "503",
-    "drop",
-    "hang",
-    "invalid_json",
-    "schema_break",
-    "truncate",
-    "refusal",
-]
+# Every fault the fake server knows, except the one only json_schema requests see.
+FAULT_KINDS = sorted(k for k in ALL_FAULT_KINDS if k != "reject_json_schema")
 
 
 def analyzer(srv: FakeOpenAIServer, **kw: object) -> ReviewAnalyzer:
