@@ -17,7 +17,7 @@ _MISSING_ENDPOINT = (
     "No API key and no endpoint configured. Either set OPENAI_API_KEY (for OpenAI) or "
     "OPENAI_BASE_URL (for any OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1; "
     "`python -m wom_sdk.local` starts a bundled one), or pass "
-    "ReviewAnalyzer(api_key=..., base_url=...)."
+    "ReviewAnalyzer(api_key=..., base_url=...) (`wom`: --base-url / --api-key-env)."
 )
 
 
