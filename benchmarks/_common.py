@@ -8,7 +8,7 @@ The scripts are run as ``python benchmarks/NAME.py``, which puts this folder on
   folder, which sits next to the repository (``../shared/data/norm``) unless
   the environment variable ``WOM_BENCH_DATA`` names another one;
 * reviews: ``load_reviews``, ``dataset_texts``, ``example_rows``;
-* the fake server: ``ServerProcess`` (``python -m wom_sdk.testing`` in a subprocess);
+* the fake server: ``ServerProcess`` (``python -m fakeserver`` in a subprocess);
 * ``render_requests``: the exact request parameters the SDK sends for each review;
 * ``environment``: what a result was measured on (machine, versions, SDK sources).
 """
@@ -28,6 +28,10 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+#: The fake OpenAI-compatible server (``fakeserver``) lives with the tests.
+TESTS_DIR = ROOT / "tests"
+if str(TESTS_DIR) not in sys.path:
+    sys.path.insert(0, str(TESTS_DIR))
 RESULTS = HERE / "results"
 EXAMPLES = ROOT / "examples" / "reviews.csv"
 DATA = Path(os.environ.get("WOM_BENCH_DATA") or ROOT.parent / "shared" / "data" / "norm")
@@ -82,16 +86,18 @@ def _jsonl_texts(path: Path, n: int) -> list[str]:
 
 
 class ServerProcess:
-    """``python -m wom_sdk.testing`` in a subprocess; ``stats`` is read after SIGTERM."""
+    """``python -m fakeserver`` in a subprocess; ``stats`` is read after SIGTERM."""
 
     def __init__(self, *args: str) -> None:
-        self.args = [sys.executable, "-m", "wom_sdk.testing", "--port", "0", *args]
+        self.args = [sys.executable, "-m", "fakeserver", "--port", "0", *args]
         self.stats: dict[str, Any] = {}
         self.base_url = ""
         self._proc: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> ServerProcess:
-        self._proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, text=True)
+        # The fake server lives with the tests (standard library only).
+        env = {**os.environ, "PYTHONPATH": str(TESTS_DIR)}
+        self._proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, text=True, env=env)
         assert self._proc.stdout is not None
         line = self._proc.stdout.readline()
         if not line.startswith("READY "):

@@ -2,7 +2,7 @@
 
 Generates a text file of ``--lines`` short reviews (one a line; cycled from the
 shared datasets), starts a fake OpenAI-compatible server as a subprocess with
-no latency and no limits (``python -m wom_sdk.testing --responder wom
+no latency and no limits (``python -m fakeserver --responder wom
 --latency 0``), then runs, for each ``--limits`` value::
 
     /usr/bin/time -v wom analyze reviews.txt -o out.jsonl --base-url URL \

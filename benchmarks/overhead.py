@@ -1,7 +1,7 @@
 """The SDK's own CPU cost per review, next to raw ``openai`` calls for the same requests.
 
 A fake OpenAI-compatible server runs in a separate process with no latency and
-no limits (``python -m wom_sdk.testing --latency 0 --responder wom``), so the
+no limits (``python -m fakeserver --latency 0 --responder wom``), so the
 CPU time of *this* process (``time.process_time()``) is the client's alone.
 Two sequential loops over the same ``--n`` reviews, after ``--warmup`` calls
 each (imports, connection, the SDK's structured-output probe):
@@ -61,7 +61,8 @@ def proposed_fixes() -> Iterator[list[str]]:
        instead of running ``review_flags`` a second time;
     3. ``estimate_tokens``: an ASCII fast path (the 2 kB system prompt is ASCII).
     """
-    from wom_sdk import _client, _guard, _outputs, _tokens
+    from wom_sdk import _client, _outputs, _tokens
+    from wom_sdk.text import _guard
     from wom_sdk.types import ReplySuggestion
 
     applied: list[str] = []

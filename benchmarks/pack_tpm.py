@@ -10,7 +10,7 @@ outnumber what the first bookings cover (more packs than ``max_concurrency``),
 the limiter runs ahead of the limit and meets 429s.
 
 For each configuration a fake server runs as a subprocess
-(``python -m wom_sdk.testing --responder wom --latency 0.3 --rpm 10000
+(``python -m fakeserver --responder wom --latency 0.3 --rpm 10000
 --tpm 600000``), ``AsyncReviewAnalyzer(tokens_per_minute=600000,
 requests_per_minute=10000).analyze_many(reviews, pack=P)`` analyzes ``--n``
 reviews, and the server's stats (SIGTERM, last line) give the 429s.

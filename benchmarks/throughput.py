@@ -1,7 +1,7 @@
 """Throughput against a rate-limited endpoint: how close to the limit, at what cost in 429s.
 
 Each configuration starts its own fake OpenAI-compatible server as a subprocess
-(``python -m wom_sdk.testing --responder wom --latency 0.3 ...``), sends the
+(``python -m fakeserver --responder wom --latency 0.3 ...``), sends the
 same ``--n`` reviews through one client, stops the server with SIGTERM and
 reads its final stats line (requests, 429s, admitted tokens). Configurations:
 
@@ -167,7 +167,7 @@ async def run_naive(base_url: str, requests: list[dict[str, Any]],
 
 def charged_tokens(requests: list[dict[str, Any]]) -> float:
     """Mean tokens the fake server charges a request: its prompt estimate plus max_tokens."""
-    from wom_sdk.testing._limits import estimate_prompt_tokens
+    from fakeserver._limits import estimate_prompt_tokens
 
     total = sum(estimate_prompt_tokens(p["messages"]) + p["max_tokens"] for p in requests)
     return total / len(requests)

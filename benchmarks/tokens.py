@@ -1,7 +1,7 @@
 """Tokens per review with and without packing (``pack=1`` vs ``pack=10``).
 
 A fake OpenAI-compatible server runs as a subprocess
-(``python -m wom_sdk.testing --responder wom --latency 0``, no limits);
+(``python -m fakeserver --responder wom --latency 0``, no limits);
 ``AsyncReviewAnalyzer.analyze_many(reviews, pack=P)`` analyzes the same
 ``--n`` reviews once per ``--packs`` value with a fresh analyzer, and
 ``analyzer.usage`` gives the prompt and completion tokens spent. An httpx2

@@ -29,10 +29,10 @@ from ._exceptions import (
     TruncatedOutputError,
     WomError,
 )
-from ._guard import ReplyPolicy
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy
 from ._version import __version__
+from .text._guard import ReplyPolicy
 from .types import (
     DEFAULT_CATEGORIES,
     Complaint,

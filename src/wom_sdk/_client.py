@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._batch import ReviewInput, aiter_batch, in_order, iter_batch
-from ._clean import DEFAULT_MAX_CHARS, CleanedReview, clean_review
 from ._config import resolve_settings
 from ._constants import (
     DEFAULT_CONNECT_TIMEOUT,
@@ -25,9 +24,7 @@ from ._constants import (
     DEFAULT_TEMPERATURE,
     DEFAULT_TIMEOUT,
 )
-from ._dataframe import records_from_frame, to_frame
 from ._exceptions import APIStatusError, ConfigurationError, InvalidReviewError, WomError
-from ._guard import ReplyPolicy, check_reply, detect_language
 from ._llm import (
     ChatRequest,
     ChatResponse,
@@ -52,8 +49,11 @@ from ._outputs import (
 )
 from ._prompts import PromptLibrary, boundary_for
 from ._ratelimit import RateLimiter, Reservation
-from ._redact import Redacted, Redactor
 from ._retry import RetryPolicy, tenacity_kwargs
+from .io._dataframe import records_from_frame, to_frame
+from .text._clean import DEFAULT_MAX_CHARS, CleanedReview, clean_review
+from .text._guard import ReplyPolicy, check_reply, detect_language
+from .text._redact import Redacted, Redactor
 from .types import (
     DEFAULT_CATEGORIES,
     BatchResult,

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
-from ._grounding import find_quote
+from .text._grounding import find_quote
 from .types import SentimentLabel, Severity
 
 __all__ = [

@@ -1,6 +1,6 @@
 """``wom analyze`` in a real process, killed mid-run and run again.
 
-The fake OpenAI server runs as its own process (``python -m wom_sdk.testing
+The fake OpenAI server runs as its own process (``python -m fakeserver
 --responder wom``: grounded answers to the SDK's prompts, so every review can end
 as an insight) with some latency; the command line runs as a subprocess that is
 killed with SIGKILL (no chance to clean up) or interrupted with SIGINT.
@@ -28,9 +28,10 @@ N_REVIEWS = 200
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "wom_sdk.testing", "--port", "0", "--latency", "0.05",
+        [sys.executable, "-m", "fakeserver", "--port", "0", "--latency", "0.05",
          "--responder", "wom"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()

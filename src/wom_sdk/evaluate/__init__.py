@@ -1,0 +1,66 @@
+"""Evaluation: the analyzer's labels against a labeled set (``wom eval``).
+
+    >>> from wom_sdk.evaluate import load_labeled, run_eval
+"""
+
+from __future__ import annotations
+
+from ._run import (
+    BINARY_LABELS,
+    CANONICAL_LABELS,
+    FAILED,
+    STAR_LABELS,
+    TEXT_LABELS,
+    AspectScores,
+    AspectTerm,
+    ClassificationMetrics,
+    ClassMetrics,
+    Comparison,
+    ConfusionMatrix,
+    EvalItem,
+    EvalResult,
+    LabeledSet,
+    LabelMap,
+    SupportsAnalyzeMany,
+    aspects_from_insight,
+    classification_metrics,
+    compare,
+    compare_results,
+    infer_label_map,
+    load_labeled,
+    match_terms,
+    normalize_term,
+    parse_label_map,
+    run_eval,
+    score_aspects,
+)
+
+__all__ = [
+    "BINARY_LABELS",
+    "CANONICAL_LABELS",
+    "FAILED",
+    "STAR_LABELS",
+    "TEXT_LABELS",
+    "AspectScores",
+    "AspectTerm",
+    "ClassMetrics",
+    "ClassificationMetrics",
+    "Comparison",
+    "ConfusionMatrix",
+    "EvalItem",
+    "EvalResult",
+    "LabelMap",
+    "LabeledSet",
+    "SupportsAnalyzeMany",
+    "aspects_from_insight",
+    "classification_metrics",
+    "compare",
+    "compare_results",
+    "infer_label_map",
+    "load_labeled",
+    "match_terms",
+    "normalize_term",
+    "parse_label_map",
+    "run_eval",
+    "score_aspects",
+]

@@ -1,0 +1,7 @@
+"""Files in and out: review readers, the JSONL results file, DataFrames, batch runs.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+]

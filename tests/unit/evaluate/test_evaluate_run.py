@@ -1,0 +1,227 @@
+"""``run_eval`` and ``wom eval`` against a stub analyzer with ``analyze_many``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from wom_sdk.cli import _eval as _cli_eval
+from wom_sdk.evaluate import classification_metrics, load_labeled, run_eval
+from wom_sdk.types import ReviewInsight
+
+ROOT = Path(__file__).parents[3]
+SAMPLE = ROOT / "examples" / "labeled_sample.csv"
+NEGATIVE_WORDS = ("慢", "难吃", "差", "少", "迟到", "hate", "couldnt", "not", "bad", "poor")
+
+
+def keyword_label(text: str) -> str:
+    return "negative" if any(w in text for w in NEGATIVE_WORDS) else "positive"
+
+
+class StubAnalyzer:
+    """Answers like ``ReviewAnalyzer.analyze_many``: results in input order."""
+
+    def __init__(
+        self, predict: Callable[[str], str] = keyword_label, fail: Iterable[str] = ()
+    ) -> None:
+        self.predict = predict
+        self.fail = set(fail)
+        self.calls: list[list[str]] = []
+        self.closed = False
+
+    def analyze_many(self, reviews: Iterable[dict[str, str]]) -> list[SimpleNamespace]:
+        reviews = list(reviews)
+        self.calls.append([r["id"] for r in reviews])
+        out = []
+        for r in reviews:
+            if r["id"] in self.fail:
+                out.append(SimpleNamespace(insight=None, error=SimpleNamespace(kind="rate_limit")))
+                continue
+            label = self.predict(r["text"])
+            insight = ReviewInsight.model_validate(
+                {
+                    "language": "en",
+                    "sentiment": {"label": label, "score": -0.5 if label == "negative" else 0.5},
+                    "complaints": [{"aspect": "service", "category": "other", "quote": "x"}]
+                    if label == "negative"
+                    else [],
+                    "reply": {"text": "thanks"},
+                    "usage": {"requests": 1, "prompt_tokens": 50, "completion_tokens": 10},
+                }
+            )
+            out.append(SimpleNamespace(insight=insight, error=None))
+        return out
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_run_eval_scores_the_predictions() -> None:
+    items = load_labeled(SAMPLE).items
+    failing = [items[0].id, items[-1].id]
+    result = run_eval(StubAnalyzer(fail=failing), items)
+    predicted = [None if it.id in failing else keyword_label(it.text) for it in items]
+    assert list(result.predicted) == predicted
+    assert result.metrics == classification_metrics([it.gold for it in items], predicted)
+    assert result.metrics.failed == 2
+    assert result.aspects is None  # no gold aspects in this file
+    assert (result.usage.requests, result.usage.prompt_tokens) == (38, 38 * 50)
+    assert "38 requests, 1,900 prompt + 380 completion = 2,280 tokens" in result.usage_text()
+    rec = result.prediction_records()[0]
+    assert rec == {
+        "id": items[0].id,
+        "text": items[0].text,
+        "gold": items[0].gold,
+        "gold_raw": items[0].gold_raw,
+        "predicted": "failed",
+        "correct": False,
+        "error": "rate_limit",
+    }
+
+
+def test_run_eval_scores_aspects_when_gold_has_them() -> None:
+    items = load_labeled(
+        ROOT / "tests" / "data" / "eval_semeval14.jsonl", aspect_column="aspects"
+    ).items
+    result = run_eval(StubAnalyzer(), items)
+    assert result.aspects is not None
+    assert result.aspects.gold == sum(len(it.aspects or ()) for it in items)
+
+
+def test_cache_resumes_and_retries_failures(tmp_path: Path) -> None:
+    items = load_labeled(SAMPLE).items
+    cache = tmp_path / "a.jsonl"
+    first = StubAnalyzer(fail=[items[3].id, items[7].id])
+    run_eval(first, items, cache=cache)
+    assert first.calls == [[it.id for it in items]]
+    assert len(cache.read_text(encoding="utf-8").splitlines()) == 40
+
+    second = StubAnalyzer()
+    result = run_eval(second, items, cache=cache)
+    assert second.calls == [[items[3].id, items[7].id]]  # only the failed ones again
+    assert result.metrics.failed == 0
+
+    third = StubAnalyzer(predict=lambda text: "mixed")
+    again = run_eval(third, items, cache=cache)
+    assert third.calls == []
+    assert again.predicted == result.predicted
+
+
+def test_run_eval_rejects_a_short_answer() -> None:
+    class Short(StubAnalyzer):
+        def analyze_many(self, reviews: Iterable[dict[str, str]]) -> list[SimpleNamespace]:
+            return super().analyze_many(reviews)[:-1]
+
+    with pytest.raises(RuntimeError, match="39 results for 40"):
+        run_eval(Short(), load_labeled(SAMPLE).items)
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="wom")
+    _cli_eval.register(parser.add_subparsers(dest="command"))
+    return parser.parse_args(argv)
+
+
+def test_cli_eval_prints_metrics_and_writes_predictions(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    made: list[dict[str, Any]] = []
+    analyzers: list[StubAnalyzer] = []
+
+    def make(**kwargs: Any) -> StubAnalyzer:
+        made.append(kwargs)
+        stub = StubAnalyzer(
+            predict=(lambda t: "positive") if kwargs.get("model") == "m2" else keyword_label
+        )
+        analyzers.append(stub)
+        return stub
+
+    monkeypatch.setattr(_cli_eval, "_make_analyzer", make)
+    preds = tmp_path / "preds.jsonl"
+    args = parse(
+        "eval",
+        str(SAMPLE),
+        "--text-column",
+        "review",
+        "--label-column",
+        "label",
+        "--model",
+        "m1",
+        "--cache",
+        str(tmp_path / "c.sqlite"),
+        "--predictions-out",
+        str(preds),
+        "--compare",
+        "--model-b",
+        "m2",
+        "--resamples",
+        "100",
+    )
+    assert args.func(args) == 0
+    out = capsys.readouterr().out
+    assert "40 labeled reviews" in out
+    assert "label map: binary 0/1: 1 -> positive, 0 -> negative" in out
+    assert "confusion matrix (rows: gold, columns: predicted)" in out
+    assert "cost: 40 requests" in out
+    assert "== B vs A" in out and "95% CI" in out
+    assert made[0]["model"] == "m1" and made[1]["model"] == "m2"
+    assert "base_url" not in made[0]  # not given: the analyzer's own default applies
+    assert made[0]["cache"] == made[1]["cache"] == str(tmp_path / "c.sqlite")
+    assert all(a.closed for a in analyzers)
+    lines = [json.loads(x) for x in preds.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == 40
+    assert set(lines[0]) >= {"id", "text", "gold", "predicted", "correct"}
+    b_lines = (tmp_path / "preds.b.jsonl").read_text(encoding="utf-8").splitlines()
+    assert all(json.loads(x)["predicted"] == "positive" for x in b_lines)
+
+
+def test_cli_eval_input_errors(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(_cli_eval, "_make_analyzer", lambda **kw: StubAnalyzer())
+    args = parse("eval", str(SAMPLE), "--compare")
+    assert args.func(args) == 2
+    assert "--prompts-dir-b" in capsys.readouterr().err
+    args = parse("eval", str(tmp_path / "missing.csv"))
+    assert args.func(args) == 2
+    args = parse("eval", str(SAMPLE), "--label-map", "1=great")
+    assert args.func(args) == 2
+    assert "bad label map entry" in capsys.readouterr().err
+
+
+def test_cli_eval_prompts_dir_b_and_aspects(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    made: list[dict[str, Any]] = []
+    monkeypatch.setattr(_cli_eval, "_make_analyzer", lambda **kw: made.append(kw) or StubAnalyzer())
+    data = ROOT / "tests" / "data" / "eval_semeval14.jsonl"
+    args = parse(
+        "eval",
+        str(data),
+        "--aspect-column",
+        "aspects",
+        "--limit",
+        "10",
+        "--compare",
+        "--prompts-dir-b",
+        "prompts-v2",
+    )
+    assert args.func(args) == 0
+    assert made[1]["prompts_dir"] == "prompts-v2" and "prompts_dir" not in made[0]
+    out = capsys.readouterr().out
+    assert "10 labeled reviews" in out and "aspects  precision" in out
+
+
+def test_through_the_wom_command(capsys: pytest.CaptureFixture[str]) -> None:
+    cli = pytest.importorskip("wom_sdk.cli")
+    status = cli.main(
+        ["eval", str(SAMPLE), "--limit", "6"], analyzer_factory=lambda **kw: StubAnalyzer()
+    )
+    assert status == 0
+    assert "6 labeled reviews" in capsys.readouterr().out

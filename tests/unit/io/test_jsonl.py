@@ -1,0 +1,134 @@
+"""The JSONL writer: appending, resuming after a kill, rewriting, locking."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from wom_sdk.io._results import OutputBusyError, OutputMode, ResultWriter, dump_line
+from wom_sdk.types import (
+    BatchResult,
+    ErrorInfo,
+    ReplySuggestion,
+    ReviewInsight,
+    ReviewRecord,
+    Sentiment,
+)
+
+_INSIGHT = ReviewInsight(language="zh", sentiment=Sentiment(label="positive", score=0.5),
+                         reply=ReplySuggestion(text="谢谢"))
+
+
+def ok(rid: str) -> BatchResult:
+    return BatchResult(id=rid, record=ReviewRecord(id=rid, text=f"好评 {rid}"), insight=_INSIGHT)
+
+
+def failed(rid: str) -> BatchResult:
+    return BatchResult(id=rid, record=ReviewRecord(id=rid, text=rid),
+                       error=ErrorInfo(kind="validation", type="OutputValidationError",
+                                       message="bad"))
+
+
+def ids(path: Path) -> list[str]:
+    return [json.loads(line)["id"] for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_dump_line_is_one_readable_json_line() -> None:
+    raw = dump_line(ok("1"))
+    assert raw.endswith(b"\n") and raw.count(b"\n") == 1
+    assert "好评".encode() in raw  # not \\u escapes
+    line = json.loads(raw)
+    assert line["id"] == "1" and line["error"] is None and line["insight"]["language"] == "zh"
+
+
+def test_dump_line_keeps_a_lone_surrogate_as_valid_json() -> None:
+    rec = ReviewRecord(id="s", text="bad \ud800 char")
+    raw = dump_line(BatchResult(id="s", record=rec, insight=_INSIGHT))
+    assert json.loads(raw.decode("utf-8"))["text"] == "bad \ud800 char"
+
+
+def test_lines_are_flushed_as_they_are_written(tmp_path: Path) -> None:
+    out = tmp_path / "o.jsonl"
+    w = ResultWriter(out)
+    assert w.open().done == set()
+    w.write(ok("1"))
+    assert ids(out) == ["1"]  # visible before close: a kill keeps it
+    w.close()
+
+
+def test_resume_reads_done_ids_ok_and_failed(tmp_path: Path) -> None:
+    out = tmp_path / "o.jsonl"
+    with ResultWriter(out) as w:
+        w.open()
+        w.write(ok("1"))
+        w.write(failed("2"))
+    with ResultWriter(out) as w:
+        found = w.open()
+        assert found.done == {"1", "2"} and (found.ok, found.failed) == (1, 1)
+        w.write(ok("3"))
+    assert ids(out) == ["1", "2", "3"]
+
+
+def test_a_cut_last_line_is_dropped_before_appending(tmp_path: Path) -> None:
+    out = tmp_path / "o.jsonl"
+    whole = dump_line(ok("1"))
+    out.write_bytes(whole + dump_line(ok("2"))[:40])
+    with ResultWriter(out) as w:
+        found = w.open()
+        assert found.truncated_line and found.done == {"1"}
+        assert out.read_bytes() == whole
+        w.write(ok("2"))
+    assert ids(out) == ["1", "2"]
+
+
+def test_a_whole_last_line_without_newline_is_kept(tmp_path: Path) -> None:
+    out = tmp_path / "o.jsonl"
+    out.write_bytes(dump_line(ok("1")).rstrip(b"\n"))
+    with ResultWriter(out) as w:
+        assert w.open().done == {"1"}
+        w.write(ok("2"))
+    assert ids(out) == ["1", "2"]
+
+
+def test_broken_and_repeated_lines_are_removed_atomically(tmp_path: Path) -> None:
+    out = tmp_path / "o.jsonl"
+    out.write_bytes(dump_line(ok("1")) + b"garbage\n" + dump_line(ok("1")) + b"\n"
+                    + dump_line(failed("2")))
+    with ResultWriter(out) as w:
+        found = w.open()
+        assert (found.broken_lines, found.duplicate_lines) == (1, 1)
+        assert found.done == {"1", "2"}
+    assert ids(out) == ["1", "2"]
+    assert [p.name for p in tmp_path.iterdir()] == ["o.jsonl"]  # no temporary file left
+
+
+def test_retry_errors_keeps_only_successes(tmp_path: Path) -> None:
+    out = tmp_path / "o.jsonl"
+    out.write_bytes(dump_line(ok("1")) + dump_line(failed("2")) + dump_line(ok("3")))
+    with ResultWriter(out, OutputMode.RETRY_ERRORS) as w:
+        found = w.open()
+        assert found.done == {"1", "3"} and found.retried == 1
+        w.write(ok("2"))
+    assert ids(out) == ["1", "3", "2"]
+
+
+def test_overwrite_starts_over(tmp_path: Path) -> None:
+    out = tmp_path / "o.jsonl"
+    out.write_bytes(dump_line(ok("1")))
+    with ResultWriter(out, OutputMode.OVERWRITE) as w:
+        assert w.open().done == set()
+        w.write(ok("9"))
+    assert ids(out) == ["9"]
+
+
+def test_a_second_writer_of_the_same_file_is_refused(tmp_path: Path) -> None:
+    pytest.importorskip("fcntl")
+    out = tmp_path / "o.jsonl"
+    with ResultWriter(out) as first:
+        first.open()
+        with pytest.raises(OutputBusyError, match="another process"):
+            ResultWriter(out, OutputMode.RETRY_ERRORS).open()
+    with ResultWriter(out) as again:  # released on close
+        again.open()
