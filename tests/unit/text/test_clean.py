@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import contextlib
 import os
 import time
 import unicodedata
@@ -174,14 +173,30 @@ def test_html_with_stray_brackets() -> None:
     assert c.text == "5 < 6 and <3\n\nok"
 
 
-def test_malformed_html_does_not_crash() -> None:
-    for text in ["<p><![if !supportLists]>x<![endif]></p>", "<p x='>y", "<p>a<!--b", "<br/></",
-                 "<p>&#xFFFFFFF; &#0; x</p>", "<svg><p>x</p>", "<div hidden>"]:
-        try:
-            c = clean_review(text)
-        except InvalidReviewError:
-            continue
-        assert not any(_forbidden(ch) for ch in c.text)
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Word/Outlook conditional markup is a bogus comment: hidden, its content shown.
+        ("<p><![if !supportLists]>x<![endif]></p>", "x"),
+        ("<p><![CDATA[hidden]]>shown</p>", "shown"),
+        ("<!DOCTYPE html><p>x</p>", "x"),
+        ("<p>I <!3 you</p>", "I <!3 you"),  # "<!" before no ">" is text
+        ("<p x='>y", "<p x='>y"),  # an unterminated attribute: kept as text, not lost
+        ("<p>a<!--b", "a"),  # an unclosed comment runs to the end, as in a browser
+        ("<br/></", "</"),
+        ("<p>&#xFFFFFFF; &#0; x</p>", "\ufffd \ufffd x"),  # as the HTML spec decodes them
+    ],
+)
+def test_malformed_html(text: str, expected: str) -> None:
+    assert clean_review(text).text == expected
+
+
+@pytest.mark.parametrize("text", ["<svg><p>x</p>", "<div hidden>"])
+def test_unclosed_hidden_element_hides_the_rest(text: str) -> None:
+    # Stricter than a browser for <svg> (whose <p> would break out): hiding too
+    # much loses a review; showing hidden text could smuggle instructions.
+    with pytest.raises(InvalidReviewError, match="HTML markup removed"):
+        clean_review(text)
 
 
 @pytest.mark.parametrize("tok", ["<a ", "<!--", "</", "<![", "<!", "<?", "<b x='>", "<p x='a'>",
@@ -190,9 +205,11 @@ def test_hostile_html_is_linear(tok: str) -> None:
     # html.parser on Python 3.11 is quadratic on these; 60 KB of "<a " took ~50 s.
     text = "<p>x</p>" + tok * 20_000
     t = time.perf_counter()
-    with contextlib.suppress(InvalidReviewError):
-        clean_review(text)
+    c = clean_review(text)
     assert time.perf_counter() - t < 2.0
+    assert c.text.startswith("x")
+    assert c.html_stripped
+    assert len(c.text) <= DEFAULT_MAX_CHARS
 
 
 # -- truncation ------------------------------------------------------------------------
