@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).parent))  # `helpers` importable from every test folder
 
@@ -17,6 +18,16 @@ from wom_sdk.testing import set_testing
 
 #: What tests use when no real key is set; cassettes never contain a real one.
 FAKE_API_KEY = "fake-test-key-not-real"
+
+# Property tests: a quick run by default; CI (scripts/test.sh) selects "ci".
+settings.register_profile(
+    "dev",
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+settings.register_profile("ci", settings.get_profile("dev"), max_examples=2000)
+settings.load_profile(os.environ.get("WOM_HYPOTHESIS_PROFILE", "dev"))
 
 _ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "WOM_MODEL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID")
 

@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import codecs
-import os
 import time
 import unicodedata
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from wom_sdk._exceptions import InvalidReviewError
 from wom_sdk.text._clean import DEFAULT_MAX_CHARS, CleanedReview, clean_review, decode_bytes
-
-# More examples in CI with WOM_HYPOTHESIS_EXAMPLES=2000; the default keeps the suite fast.
-PROFILE = settings(
-    max_examples=int(os.environ.get("WOM_HYPOTHESIS_EXAMPLES", "150")),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
 
 INVISIBLE = [
     "\u200b", "\u200c", "\u200e", "\u200f", "\u2060", "\ufeff", "\u00ad",
@@ -274,7 +266,6 @@ def test_huge_html_is_bounded() -> None:
 # -- properties ------------------------------------------------------------------------
 
 
-@PROFILE
 @given(st.text(), st.integers(min_value=1, max_value=200))
 def test_property_never_crashes_and_is_clean(text: str, max_chars: int) -> None:
     try:
@@ -290,7 +281,6 @@ def test_property_never_crashes_and_is_clean(text: str, max_chars: int) -> None:
     assert "\n\n\n" not in c.text
 
 
-@PROFILE
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Cf", "Zl", "Zp")),
                min_size=1).filter(lambda s: s.strip() and "<" not in s and "&" not in s
                                   and not any(_removed_by_design(c) for c in s)))
@@ -305,7 +295,6 @@ def test_property_ordinary_text_only_stripped(text: str) -> None:
         assert c.text == expected.strip()
 
 
-@PROFILE
 @given(st.lists(st.sampled_from(["<p>", "</p>", "<br>", "<!--", "-->", "<script>", "</script>",
                                   "&amp;", "&#", "<", ">", "'", "x", "好", " ", "\n",
                                   "<div hidden>", "</div>", "\u200b", "\x00"])).map("".join))
@@ -361,7 +350,6 @@ def _reference_count(data: bytes) -> int:
     return count
 
 
-@PROFILE
 @given(st.binary(max_size=300) | st.text().map(lambda s: s.encode("utf-8", "surrogatepass")))
 def test_property_decode_counts_like_a_reference(data: bytes) -> None:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
