@@ -190,7 +190,7 @@ def test_schema_breaking_json_fails_after_bounded_reasks(fast_retry: RetryPolicy
 
 def test_max_reasks_is_configurable(fast_retry: RetryPolicy) -> None:
     llm = FakeLLM(then={"sentiment": "great"})
-    with pytest.raises(OutputValidationError):
+    with pytest.raises(OutputValidationError, match="after 1 attempt"):
         make(llm, fast_retry, max_reasks=0).analyze(REVIEW)
     assert len(llm.requests) == 1
 
@@ -459,12 +459,11 @@ async def test_async_twin(fast_retry: RetryPolicy) -> None:
 
 async def test_async_errors_are_typed(fast_retry: RetryPolicy) -> None:
     llm = FakeLLM(then={"nope": 1})
-    a = AsyncReviewAnalyzer(
-        model="m", base_url=FAKE_BASE_URL, http_client=llm.async_client(), retry=fast_retry
-    )
-    with pytest.raises(OutputValidationError):
+    a = llm.async_analyzer(model="m", retry=fast_retry)
+    with pytest.raises(OutputValidationError, match="after 3 attempt"):
         await a.analyze(REVIEW)
     await a.aclose()
+    assert len(llm.requests) == 3
 
 
 def test_raw_newlines_inside_strings_are_accepted(fast_retry: RetryPolicy) -> None:

@@ -138,13 +138,15 @@ def test_script_then_valid_answers_for_every_task() -> None:
         cs = a.complaints(REVIEW)
         r = a.suggest_reply(REVIEW)
     assert [c.quote for c in first.complaints] == ["电池一天要充三次"]
-    assert first.sentiment.label == "negative" and first.sentiment.score == -0.7
+    assert first.sentiment.label == "negative"
+    assert first.sentiment.score == -0.7
     assert (second.sentiment.label, second.complaints, second.warnings) == ("neutral", [], [])
     assert second.reply.text == "感谢您的评价，我们会认真改进。"
     assert not second.reply.needs_human_review  # a reply in the review's own language
     assert (s.label, s.score) == ("neutral", 0.0)
     assert cs == []
-    assert r.language == "zh" and not r.needs_human_review
+    assert r.language == "zh"
+    assert not r.needs_human_review
     assert [q.task for q in llm.requests] == [
         "analyze", "analyze", "sentiment", "complaints", "reply"
     ]
@@ -174,7 +176,8 @@ def test_recorded_requests_show_what_the_model_saw() -> None:
     assert request.url == f"{wt.FAKE_BASE_URL}/chat/completions"
     assert request.body["model"] == "fake-model"
     assert "customer-feedback analyst" in request.system_prompt
-    assert request.schema is not None and "sentiment" in request.schema["properties"]
+    assert request.schema is not None
+    assert "sentiment" in request.schema["properties"]
 
 
 def test_the_schema_is_found_in_the_prompt_when_no_response_format_carries_it() -> None:
@@ -188,9 +191,12 @@ def test_the_schema_is_found_in_the_prompt_when_no_response_format_carries_it() 
 
 def test_a_request_it_cannot_read_gets_a_400_that_says_so() -> None:
     request = RecordedRequest({"messages": [{"role": "user", "content": "hi"}]})
-    assert request.task is None and request.reviews == [] and request.schema is None
+    assert request.task is None
+    assert request.reviews == []
+    assert request.schema is None
     reply = wt._resolve(None, request)
-    assert isinstance(reply, wt.Reply) and reply.status == 400
+    assert isinstance(reply, wt.Reply)
+    assert reply.status == 400
     assert "script its answer" in str(reply.body)
 
 
@@ -203,7 +209,8 @@ def test_callable_steps_see_the_request_and_may_return_any_step() -> None:
     llm = FakeLLM(then=by_review)
     results = llm.analyzer().analyze_many(["FAIL me", "lovely"])
     assert [r.ok for r in results] == [False, True]
-    assert results[0].error is not None and results[0].error.status_code == 400
+    assert results[0].error is not None
+    assert results[0].error.status_code == 400
     assert results[1].insight is not None
     assert [p.quote for p in results[1].insight.praise] == ["lovely"]
 
@@ -288,5 +295,6 @@ def test_analyzer_helpers_pass_arguments_through() -> None:
     assert isinstance(a, ReviewAnalyzer)
     assert (a.model, a.base_url, a.max_reasks) == ("my-model", wt.FAKE_BASE_URL, 0)
     aa = llm.async_analyzer()
-    assert isinstance(aa, wom_sdk.AsyncReviewAnalyzer) and aa.model == "fake-model"
+    assert isinstance(aa, wom_sdk.AsyncReviewAnalyzer)
+    assert aa.model == "fake-model"
     assert repr(llm) == "FakeLLM(requests=0, unused_steps=0)"

@@ -81,7 +81,8 @@ def test_url_problem_message_names_the_url() -> None:
     check = check_reply("Go to http://evil.example now", review=EN_REVIEW, policy=POLICY)
     assert "reply contains a URL not in the shop's configuration: http://evil.example" in \
         check.problems
-    assert not check.ok and check.needs_human_review
+    assert not check.ok
+    assert check.needs_human_review
 
 
 @pytest.mark.parametrize("reply", [
