@@ -20,6 +20,7 @@ from ._exceptions import APIConnectionError, APIStatusError
 
 __all__ = [
     "RETRYABLE_STATUS",
+    "NoWaits",
     "RetryPolicy",
     "get_testing",
     "is_retryable",
@@ -31,23 +32,23 @@ RETRYABLE_STATUS = frozenset({408, 409, 429})
 
 
 @dataclass(frozen=True)
-class _Testing:
-    """The no-wait switch of ``wom_sdk.testing.set_testing`` (stamina's ``set_testing``)."""
+class NoWaits:
+    """The switch of ``wom_sdk.testing.set_testing`` (as stamina's ``set_testing``): no waits."""
 
     #: tries per request in testing mode; None keeps each policy's own
     attempts: int | None = None
 
 
 # Process-wide on purpose: the one piece of global state, and only tests set it.
-_testing: _Testing | None = None
+_testing: NoWaits | None = None
 
 
-def get_testing() -> _Testing | None:
+def get_testing() -> NoWaits | None:
     """The testing switch, if on: retries and the rate limiter then never sleep."""
     return _testing
 
 
-def swap_testing(new: _Testing | None) -> _Testing | None:
+def swap_testing(new: NoWaits | None) -> NoWaits | None:
     """Install ``new`` (None: off); return the previous switch."""
     global _testing
     previous, _testing = _testing, new

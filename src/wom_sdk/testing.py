@@ -28,6 +28,7 @@ wom_sdk`` does not import it.
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 from collections import deque
@@ -39,7 +40,7 @@ from typing import Any, Literal, TypeAlias
 import httpx2
 
 from ._client import AsyncReviewAnalyzer, ReviewAnalyzer
-from ._retry import _Testing, get_testing, swap_testing
+from ._retry import NoWaits, get_testing, swap_testing
 from .text._guard import detect_language
 
 __all__ = [
@@ -94,10 +95,12 @@ class RecordedRequest:
 
     @property
     def messages(self) -> list[dict[str, Any]]:
+        """The chat messages: system, user, then any re-ask turns."""
         return list(self.body.get("messages") or [])
 
     @property
     def system_prompt(self) -> str:
+        """The system message's text."""
         return next((str(m["content"]) for m in self.messages if m.get("role") == "system"), "")
 
     @property
@@ -285,7 +288,7 @@ def rate_limited(retry_after: float | None = None) -> Reply:
     headers = {}
     if retry_after is not None:
         headers["retry-after-ms"] = str(round(retry_after * 1000))
-        headers["retry-after"] = str(max(0, round(retry_after + 0.4999)))
+        headers["retry-after"] = str(math.ceil(retry_after))
     return api_error(
         429,
         "Rate limit reached for requests; please try again later.",
@@ -420,12 +423,15 @@ class FakeLLM:
         return httpx2.Response(reply.status, content=body.encode(), headers=headers)
 
     def transport(self) -> httpx2.MockTransport:
+        """An httpx2 transport answered by this fake (it serves sync and async clients)."""
         return httpx2.MockTransport(self.handle)
 
     def client(self) -> httpx2.Client:
+        """An ``httpx2.Client`` for ``ReviewAnalyzer(http_client=...)``."""
         return httpx2.Client(transport=self.transport())
 
     def async_client(self) -> httpx2.AsyncClient:
+        """An ``httpx2.AsyncClient`` for ``AsyncReviewAnalyzer(http_client=...)``."""
         return httpx2.AsyncClient(transport=self.transport())
 
     def analyzer(self, **kwargs: Any) -> ReviewAnalyzer:
@@ -455,7 +461,7 @@ def _resolve(step: Step | None, request: RecordedRequest) -> Reply | BaseExcepti
 
 
 class _Restore(AbstractContextManager[None]):
-    def __init__(self, previous: _Testing | None) -> None:
+    def __init__(self, previous: NoWaits | None) -> None:
         self._previous = previous
 
     def __enter__(self) -> None:
@@ -483,7 +489,7 @@ def set_testing(testing: bool, *, attempts: int | None = None) -> AbstractContex
     """
     if attempts is not None and attempts < 1:
         raise ValueError(f"attempts must be at least 1, got {attempts}")
-    return _Restore(swap_testing(_Testing(attempts) if testing else None))
+    return _Restore(swap_testing(NoWaits(attempts) if testing else None))
 
 
 def is_testing() -> bool:
