@@ -351,8 +351,8 @@ def _valid_answer(request: RecordedRequest) -> Reply:
     lang = _language(first)
     task = request.task
     if task == "analyze_pack":
-        blocks = request._review_blocks()
-        return answer({"results": [{"id": rid, **analysis(text)} for rid, text in blocks]})
+        pairs = zip(request.review_ids, reviews, strict=True)
+        return answer({"results": [{"id": rid, **analysis(text)} for rid, text in pairs]})
     if task == "analyze":
         return answer(analysis(first))
     if task == "sentiment":
