@@ -3,6 +3,8 @@
 # Pass pytest arguments to narrow it, e.g. `scripts/test.sh -m "not slow"`.
 source "$(dirname "$0")/_venv.sh" "test,report,pandas,local"
 .venv/bin/ruff check src tests benchmarks examples
+# strict, on src/wom_sdk and tests/typing (files type-checked, never run: the API's types)
 .venv/bin/mypy
-# `-m ""` lifts the default "not slow" filter of pyproject's addopts.
-.venv/bin/python -m pytest -m "" "$@"
+# `-m ""` lifts the default "not slow" filter of pyproject's addopts; the "ci"
+# hypothesis profile (tests/conftest.py) runs 2,000 examples per property test.
+WOM_HYPOTHESIS_PROFILE="${WOM_HYPOTHESIS_PROFILE:-ci}" .venv/bin/python -m pytest -m "" "$@"

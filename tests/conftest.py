@@ -4,19 +4,30 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).parent))  # `helpers` importable from every test folder
 
 from wom_sdk import RetryPolicy
+from wom_sdk.testing import set_testing
 
 #: What tests use when no real key is set; cassettes never contain a real one.
 FAKE_API_KEY = "fake-test-key-not-real"
-#: Retries stay on (tests assert them) but without waiting.
-FAST_RETRY = RetryPolicy(attempts=4, timeout=30, wait_initial=0, wait_max=0, wait_jitter=0)
+
+# Property tests: a quick run by default; CI (scripts/test.sh) selects "ci".
+settings.register_profile(
+    "dev",
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+settings.register_profile("ci", settings.get_profile("dev"), max_examples=2000)
+settings.load_profile(os.environ.get("WOM_HYPOTHESIS_PROFILE", "dev"))
 
 _ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "WOM_MODEL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID")
 
@@ -29,8 +40,14 @@ def _hermetic_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def fast_retry() -> RetryPolicy:
-    return FAST_RETRY
+def fast_retry() -> Iterator[RetryPolicy]:
+    """Four tries per request, and no waits: retries stay on (tests count them).
+
+    ``wom_sdk.testing.set_testing`` is what users get for the same purpose; it also
+    keeps the rate limiter from sleeping (a 429's cool-down is booked, not waited).
+    """
+    with set_testing(True):
+        yield RetryPolicy(attempts=4)
 
 
 @pytest.fixture(scope="module")

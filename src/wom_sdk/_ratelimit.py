@@ -9,7 +9,7 @@ rate and the token rate allow it, and moves those clocks forward by its cost.
 One limiter belongs to one analyzer and is shared by all its calls, from any
 thread or task: the critical section is a few arithmetic operations under a
 ``threading.Lock``; the waiting itself happens outside it with ``time.sleep``
-or ``asyncio.sleep``.
+or ``asyncio.sleep`` (neither under ``wom_sdk.testing.set_testing(True)``).
 
 When the caller configures no limits, the limiter learns them from the
 ``x-ratelimit-limit-*`` headers and respects ``x-ratelimit-remaining-*`` /
@@ -27,6 +27,8 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+
+from ._retry import get_testing
 
 __all__ = ["RateLimiter", "Reservation", "parse_reset"]
 
@@ -200,6 +202,8 @@ class RateLimiter:
         waited = 0.0
         while True:
             r = self.reserve(tokens)
+            if get_testing() is not None:
+                return Reservation(tokens=tokens, delay=0.0)  # booked, never waited for
             if r.delay > 0:
                 time.sleep(r.delay)
             waited += r.delay
@@ -212,6 +216,8 @@ class RateLimiter:
         waited = 0.0
         while True:
             r = self.reserve(tokens)
+            if get_testing() is not None:
+                return Reservation(tokens=tokens, delay=0.0)
             if r.delay > 0:
                 await asyncio.sleep(r.delay)
             waited += r.delay

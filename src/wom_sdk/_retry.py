@@ -18,9 +18,41 @@ from typing import Any
 
 from ._exceptions import APIConnectionError, APIStatusError
 
-__all__ = ["RETRYABLE_STATUS", "RetryPolicy", "is_retryable", "tenacity_kwargs"]
+__all__ = [
+    "RETRYABLE_STATUS",
+    "NoWaits",
+    "RetryPolicy",
+    "get_testing",
+    "is_retryable",
+    "swap_testing",
+    "tenacity_kwargs",
+]
 
 RETRYABLE_STATUS = frozenset({408, 409, 429})
+
+
+@dataclass(frozen=True)
+class NoWaits:
+    """The switch of ``wom_sdk.testing.set_testing`` (as stamina's ``set_testing``): no waits."""
+
+    #: tries per request in testing mode; None keeps each policy's own
+    attempts: int | None = None
+
+
+# Process-wide on purpose: the one piece of global state, and only tests set it.
+_testing: NoWaits | None = None
+
+
+def get_testing() -> NoWaits | None:
+    """The testing switch, if on: retries and the rate limiter then never sleep."""
+    return _testing
+
+
+def swap_testing(new: NoWaits | None) -> NoWaits | None:
+    """Install ``new`` (None: off); return the previous switch."""
+    global _testing
+    previous, _testing = _testing, new
+    return previous
 
 
 @dataclass(frozen=True)
@@ -75,15 +107,22 @@ def tenacity_kwargs(policy: RetryPolicy, *, no_retry: Any = None) -> dict[str, A
     """
     import tenacity
 
+    testing = get_testing()
+    attempts = policy.attempts
+    if testing is not None and testing.attempts is not None:
+        attempts = testing.attempts
+
     def should_retry(exc: BaseException) -> bool:
         return is_retryable(exc) and not (no_retry is not None and no_retry(exc))
 
     def wait(state: tenacity.RetryCallState) -> float:
+        if testing is not None:
+            return 0.0
         exc = state.outcome.exception() if state.outcome is not None else None
         return _wait(policy, exc, state.attempt_number)
 
     return {
-        "stop": tenacity.stop_after_attempt(max(1, policy.attempts))
+        "stop": tenacity.stop_after_attempt(max(1, attempts))
         | tenacity.stop_after_delay(policy.timeout),
         "wait": wait,
         "retry": tenacity.retry_if_exception(should_retry),

@@ -123,7 +123,8 @@ def test_ctrl_c_finishes_in_flight_work_and_says_how_to_resume(
     assert proc.returncode == 130, err.decode()
     message = err.decode()
     assert "run the same command again" in message
-    assert "wom analyze" in message and "Traceback" not in message
+    assert "wom analyze" in message
+    assert "Traceback" not in message
     lines = _lines(out)
     assert 20 <= len(lines) < N_REVIEWS
     assert out.read_bytes().endswith(b"\n")  # stopped between lines, nothing cut

@@ -75,7 +75,8 @@ def test_stop_ends_the_process_and_removes_its_log() -> None:
     assert server._process is not None
     pid = server._process.pid
     log_path = server.log_path
-    assert log_path is not None and log_path.exists()
+    assert log_path is not None
+    assert log_path.exists()
 
     server.stop()
     server.stop()  # idempotent
@@ -99,7 +100,8 @@ def test_a_server_that_dies_at_start_up_says_why(tmp_path: Path) -> None:
     assert "exited with code" in message
     assert str(not_a_model) in message  # the log tail names the file it failed to load
     log_path = caught.value.log_path
-    assert log_path is not None and log_path.exists()  # kept for a look
+    assert log_path is not None
+    assert log_path.exists()
     log_path.unlink()
 
 

@@ -15,6 +15,18 @@ or against any endpoint (OpenAI, DeepSeek, Qwen, vLLM...)::
 The endpoint and model used are written to ``cassettes/recorded_with.json`` so
 that replays send the same request bodies. Authorization headers are replaced
 by ``DUMMY`` before anything is written.
+
+What each test got is written too, to ``cassettes/expected_outcomes.json``
+(the ``outcomes`` fixture): while recording, any outcome the SDK guarantees is
+accepted (a tiny model may well fail) and stored; a replay must then reproduce
+it exactly (an insight or which error, the quotes kept, the quotes dropped with
+their warnings, the requests and tokens counted). A replay sends the recorded
+requests and gets the recorded answers, so a different outcome can only come
+from a change in what the SDK does with them. When that change is intended,
+store the new outcomes from the same cassettes and review the diff::
+
+    WOM_UPDATE_OUTCOMES=1 .venv/bin/python -m pytest tests/recorded
+    git diff tests/recorded/cassettes/expected_outcomes.json
 """
 
 from __future__ import annotations
@@ -22,8 +34,9 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,6 +44,11 @@ HERE = Path(__file__).parent
 #: Replays never send it anywhere; recordings use the real key from the environment.
 FAKE_API_KEY = "fake-test-key-not-real"
 RECORDED_WITH = HERE / "cassettes" / "recorded_with.json"
+EXPECTED_OUTCOMES = HERE / "cassettes" / "expected_outcomes.json"
+
+
+def _recording() -> bool:
+    return os.environ.get("WOM_RECORD_MODE", "none") != "none"
 
 
 @dataclass(frozen=True)
@@ -49,7 +67,7 @@ def vcr_cassette_dir() -> str:
 def _every_interaction_played(request: pytest.FixtureRequest) -> Iterator[None]:
     """Fail a replay that left recorded requests unsent: the SDK's requests changed."""
     yield
-    if os.environ.get("WOM_RECORD_MODE", "none") != "none":
+    if _recording():
         return
     if "vcr" in request.fixturenames:
         cassette = request.getfixturevalue("vcr")
@@ -60,10 +78,72 @@ def _every_interaction_played(request: pytest.FixtureRequest) -> Iterator[None]:
             )
 
 
+@dataclass
+class Outcomes:
+    """What one test got: stored while recording, compared exactly in replay."""
+
+    test: str
+    #: store what is observed (recording, or WOM_UPDATE_OUTCOMES=1) instead of comparing
+    recording: bool
+    stored: dict[str, Any]
+    seen: dict[str, Any] = field(default_factory=dict)
+
+    def check(self, name: str, observed: dict[str, Any]) -> None:
+        """Record ``observed`` as this test's outcome ``name``, or assert it is the recorded one."""
+        assert name not in self.seen, f"outcome {name!r} checked twice"
+        self.seen[name] = observed
+        if self.recording:
+            return
+        if name not in self.stored:
+            pytest.fail(f"no recorded outcome {name!r} for {self.test}; see WOM_UPDATE_OUTCOMES")
+        assert observed == self.stored[name], (
+            f"replaying {self.test} no longer gives the recorded outcome {name!r}: the SDK "
+            "now handles the same answers differently (intended? see WOM_UPDATE_OUTCOMES)"
+        )
+
+    def save(self) -> None:
+        everything = _load_outcomes()
+        everything[self.test] = self.seen
+        EXPECTED_OUTCOMES.write_text(
+            json.dumps(everything, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+            encoding="utf-8",
+        )
+
+
+def _load_outcomes() -> dict[str, Any]:
+    if not EXPECTED_OUTCOMES.exists():
+        return {}
+    loaded: dict[str, Any] = json.loads(EXPECTED_OUTCOMES.read_text(encoding="utf-8"))
+    return loaded
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    # Lets ``outcomes`` see whether the test itself failed (pytest's documented recipe).
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+@pytest.fixture
+def outcomes(request: pytest.FixtureRequest) -> Iterator[Outcomes]:
+    test = request.node.name
+    storing = _recording() or os.environ.get("WOM_UPDATE_OUTCOMES") == "1"
+    got = Outcomes(test, storing, _load_outcomes().get(test, {}))
+    yield got
+    if got.recording:
+        got.save()
+        return
+    call = getattr(request.node, "rep_call", None)
+    unchecked = sorted(set(got.stored) - set(got.seen))
+    # Like a cassette's unplayed requests: a passing test no longer checks them.
+    if unchecked and call is not None and call.passed:
+        pytest.fail(f"recorded outcomes {unchecked} of {test} were never checked")
+
+
 @pytest.fixture(scope="session")
 def endpoint() -> Iterator[Endpoint]:
-    mode = os.environ.get("WOM_RECORD_MODE", "none")
-    if mode == "none":
+    if not _recording():
         if not RECORDED_WITH.exists():
             pytest.skip("no cassettes recorded yet (see tests/recorded/conftest.py)")
         info = json.loads(RECORDED_WITH.read_text())

@@ -83,6 +83,11 @@ _FALLBACK_TAG_RE = re.compile(r"<[^<>]*>")
 # it up front keeps html.parser linear: on Python < 3.13.4 / 3.12.11 it rescans
 # the rest of the input for every such "<" (60 KB of "<a " took ~50 s).
 _STRAY_LT_RE = re.compile(r"<(?![/!?]?[A-Za-z][^<>]*>)")
+# "<!" that opens no comment starts a bogus comment, which a browser hides up to the
+# next ">": Word/Outlook's "<![if !supportLists]>", "<![endif]>", "<![CDATA[...]]>".
+# https://html.spec.whatwg.org/multipage/parsing.html#markup-declaration-open-state
+# Stopping at "<" too keeps the pass linear (and "<!" before a tag is then only text).
+_BOGUS_COMMENT_RE = re.compile(r"<![^<>]*>")
 _HIDDEN_STYLE_RE = re.compile(
     r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.0-9])", re.IGNORECASE
 )
@@ -273,7 +278,7 @@ def _is_hidden(attrs: list[tuple[str, str | None]]) -> bool:
 
 
 def _defuse(markup: str) -> str:
-    """Drop comments and escape stray "<", both in one linear pass each."""
+    """Drop comments and bogus comments, escape stray "<": one linear pass each."""
     parts: list[str] = []
     pos = 0
     while True:
@@ -286,7 +291,7 @@ def _defuse(markup: str) -> str:
         if end < 0:
             break  # an unclosed comment runs to the end, as in a browser
         pos = end + 3
-    return _STRAY_LT_RE.sub("&lt;", "".join(parts))
+    return _STRAY_LT_RE.sub("&lt;", _BOGUS_COMMENT_RE.sub("", "".join(parts)))
 
 
 def _html_to_text(markup: str) -> str:

@@ -4,24 +4,20 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx2
 import pytest
 
-from helpers.mock_llm import completion, insight_json
+from helpers.answers import insight_json
 from wom_sdk import RetryPolicy, ReviewAnalyzer
 from wom_sdk.cli import main
 from wom_sdk.cli._analyze import _resume_command
 from wom_sdk.io._runner import STOP_AFTER
-
-_REVIEW = re.compile(r'<review-(\w+)(?: id="([^"]*)")?>\n(.*?)\n</review-\1>', re.S)
-_RETRY = RetryPolicy(attempts=2, timeout=30, wait_initial=0, wait_max=0, wait_jitter=0)
+from wom_sdk.testing import FakeLLM, RecordedRequest, api_error, set_testing
 
 
 class MockLLM:
@@ -36,36 +32,27 @@ class MockLLM:
         self.fail_output = True
         self.reviews: list[str] = []
         self._lock = threading.Lock()
+        self.fake = FakeLLM(then=self.answer)
 
-    def handler(self, request: httpx2.Request) -> httpx2.Response:
-        body = json.loads(request.content)
-        user = next(m["content"] for m in body["messages"] if m["role"] == "user")
-        found = _REVIEW.findall(user)
+    def answer(self, request: RecordedRequest) -> Any:
+        texts = request.reviews
         with self._lock:
-            self.reviews += [text for _, _, text in found]
-        texts = [_body(text) for _, _, text in found]
+            self.reviews += texts
         if self.down or any("FAIL-500" in t for t in texts):
-            return httpx2.Response(500, json={"error": {"message": "server exploded"}})
+            return api_error(500, "server exploded", error_type="server_error")
         if self.fail_output and any("FAIL-OUTPUT" in t for t in texts):
-            content: Any = "I cannot answer in JSON, sorry."
-        elif any(rid for _, rid, _ in found):
-            content = {"results": [{"id": rid, **_answer(t)}
-                                   for (_, rid, _), t in zip(found, texts, strict=True)]}
-        else:
-            content = _answer(texts[0])
-        return httpx2.Response(200, json=completion(content))
+            return "I cannot answer in JSON, sorry."
+        if request.task == "analyze_pack":
+            return {"results": [{"id": rid, **_answer(t)}
+                                for rid, t in zip(request.review_ids, texts, strict=True)]}
+        return _answer(texts[0])
 
     def factory(self) -> Callable[..., ReviewAnalyzer]:
         def make(**kw: Any) -> ReviewAnalyzer:
             kw["base_url"] = kw.get("base_url") or "http://mock.test/v1"
-            client = httpx2.Client(transport=httpx2.MockTransport(self.handler))
-            return ReviewAnalyzer(**{"retry": _RETRY, **kw}, http_client=client)
+            return ReviewAnalyzer(**{"retry": RetryPolicy(attempts=2), **kw},
+                                  http_client=self.fake.client())
         return make
-
-
-def _body(text: str) -> str:
-    lines = text.split("\n")
-    return "\n".join(x for x in lines if not x.startswith(("Product: ", "Star rating: ")))
 
 
 def _answer(text: str) -> dict[str, Any]:
@@ -74,8 +61,9 @@ def _answer(text: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def llm() -> MockLLM:
-    return MockLLM()
+def llm() -> Iterator[MockLLM]:
+    with set_testing(True):  # retries without waits
+        yield MockLLM()
 
 
 def write_csv(path: Path, rows: list[tuple[str, str]]) -> Path:

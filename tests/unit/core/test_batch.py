@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx2
+import pytest
 
 from fakeserver import FakeOpenAIServer, FaultPlan, wom_responder
-from helpers.mock_llm import MOCK_BASE_URL, ScriptedLLM, error, ok
-from wom_sdk import AsyncReviewAnalyzer, RetryPolicy, ReviewAnalyzer, SQLiteCache
+from wom_sdk import AsyncReviewAnalyzer, RateLimiter, RetryPolicy, ReviewAnalyzer, SQLiteCache
+from wom_sdk.testing import FAKE_BASE_URL, FakeLLM, RecordedRequest, api_error
 from wom_sdk.types import BatchResult, ReviewRecord
 
 REVIEWS = [
@@ -21,23 +21,20 @@ REVIEWS = [
 ]
 
 
-def responder_llm(drop_ids: set[str] | None = None) -> ScriptedLLM:
-    """A mock that answers like the fake server's wom responder (optionally losing ids)."""
+def responder_llm(drop_ids: set[str] | None = None) -> FakeLLM:
+    """A fake that answers like the fake server's wom responder (optionally losing ids)."""
 
-    def answer(request: httpx2.Request) -> Any:
-        body = json.loads(request.content)
-        content = json.loads(wom_responder(body))
+    def answer(request: RecordedRequest) -> dict[str, Any]:
+        content: dict[str, Any] = json.loads(wom_responder(request.body))
         if drop_ids and "results" in content:
             content["results"] = [r for r in content["results"] if r["id"] not in drop_ids]
-        return ok(content)
+        return content
 
-    return ScriptedLLM([answer])
+    return FakeLLM(then=answer)
 
 
-def make(llm: ScriptedLLM, retry: RetryPolicy, **kw: Any) -> ReviewAnalyzer:
-    return ReviewAnalyzer(
-        model="m", base_url=MOCK_BASE_URL, http_client=llm.client(), retry=retry, **kw
-    )
+def make(llm: FakeLLM, retry: RetryPolicy, **kw: Any) -> ReviewAnalyzer:
+    return llm.analyzer(model="m", retry=retry, **kw)
 
 
 def test_results_come_back_in_input_order_with_per_item_errors(fast_retry: RetryPolicy) -> None:
@@ -65,14 +62,13 @@ def test_results_come_back_in_input_order_with_per_item_errors(fast_retry: Retry
 def test_one_failing_review_does_not_stop_the_batch(fast_retry: RetryPolicy) -> None:
     calls = {"n": 0}
 
-    def flaky(request: httpx2.Request) -> Any:
+    def flaky(request: RecordedRequest) -> Any:
         calls["n"] += 1
-        body = json.loads(request.content)
-        if "包装破损" in body["messages"][1]["content"]:
-            return error(400, "bad request for this one")
-        return ok(json.loads(wom_responder(body)))
+        if "包装破损" in request.reviews[0]:
+            return api_error(400, "bad request for this one")
+        return json.loads(wom_responder(request.body))
 
-    results = make(ScriptedLLM([flaky]), fast_retry).analyze_many(REVIEWS)
+    results = make(FakeLLM(then=flaky), fast_retry).analyze_many(REVIEWS)
     assert [r.ok for r in results] == [True, True, False, True, True]
     err = results[2].error
     assert err is not None
@@ -90,8 +86,9 @@ def test_pack_round_trip_sends_fewer_requests(fast_retry: RetryPolicy) -> None:
         assert r.insight.extra["packed_with"] == 5
         for c in r.insight.complaints:
             assert c.quote in r.record.text  # grounded in its own review, not a neighbour's
-    body = llm.requests[0]
-    assert body["response_format"]["json_schema"]["name"] == "wom_analyze_pack"
+    assert llm.requests[0].task == "analyze_pack"
+    assert llm.requests[0].reviews == REVIEWS
+    assert llm.requests[0].body["response_format"]["json_schema"]["name"] == "wom_analyze_pack"
 
 
 def test_pack_missing_id_falls_back_to_a_single_request(fast_retry: RetryPolicy) -> None:
@@ -99,8 +96,8 @@ def test_pack_missing_id_falls_back_to_a_single_request(fast_retry: RetryPolicy)
     results = make(llm, fast_retry).analyze_many(REVIEWS, pack=5)
     assert all(r.ok for r in results)
     assert len(llm.requests) == 2
-    assert "results" not in json.dumps(llm.requests[1]["response_format"])
-    assert REVIEWS[2] in llm.requests[1]["messages"][1]["content"]
+    assert llm.requests[1].task == "analyze"
+    assert llm.requests[1].reviews == [REVIEWS[2]]
 
 
 def test_pack_keeps_long_reviews_alone(fast_retry: RetryPolicy) -> None:
@@ -130,7 +127,7 @@ def test_cache_makes_a_rerun_free(tmp_path: Any, fast_retry: RetryPolicy) -> Non
     third = responder_llm()
     with ReviewAnalyzer(
         model="other",
-        base_url=MOCK_BASE_URL,
+        base_url=FAKE_BASE_URL,
         http_client=third.client(),
         retry=fast_retry,
         cache=path,
@@ -143,7 +140,7 @@ def test_cache_makes_a_rerun_free(tmp_path: Any, fast_retry: RetryPolicy) -> Non
 async def test_async_batch_matches_sync(fast_retry: RetryPolicy) -> None:
     llm = responder_llm()
     async with AsyncReviewAnalyzer(
-        model="m", base_url=MOCK_BASE_URL, retry=fast_retry, http_client=llm.async_client()
+        model="m", base_url=FAKE_BASE_URL, retry=fast_retry, http_client=llm.async_client()
     ) as a:
         results = await a.analyze_many([*REVIEWS, ""], pack=2)
     assert [r.ok for r in results] == [True] * 5 + [False]
@@ -186,11 +183,18 @@ def test_unknown_limits_are_learned_before_bursting() -> None:
 
 
 def test_a_pack_is_charged_its_own_max_tokens_against_the_tpm_limit(
-    fast_retry: RetryPolicy,
+    fast_retry: RetryPolicy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A pack of 5 reserves 5 x 1024 answer tokens; the limiter must not credit
     # back 4 x 1024 of them after the response (the provider charged them).
-    a = make(responder_llm(), fast_retry, tokens_per_minute=60_000)
+    llm = responder_llm()
+    a = make(llm, fast_retry)
+    # A limiter on a frozen clock (the analyzer takes no limiter argument yet):
+    # what it books is then exactly what the request was charged, however long it took.
+    limiter = RateLimiter(tokens_per_minute=60_000, clock=lambda: 0.0)
+    monkeypatch.setattr(a, "_limiter", limiter)
     a.analyze_many(REVIEWS, pack=5)
-    # 60,000 TPM = 1,000 tokens/s: the next request waits at least ~5.1 s
-    assert a.limiter.reserve(0).delay >= 5.0
+    (request,) = llm.requests
+    assert request.body["max_tokens"] == 5 * 1024
+    charged = 100 + 5 * 1024  # the fake's prompt_tokens + the pack's max_tokens
+    assert limiter.reserve(0).delay == pytest.approx(60 * charged / (60_000 * 0.98))

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from helpers.mock_llm import MOCK_BASE_URL, ScriptedLLM, ok
-from wom_sdk import RetryPolicy, ReviewAnalyzer
+from wom_sdk import RetryPolicy
+from wom_sdk.testing import FakeLLM, insight
 
 CASES = [json.loads(line) for line in
          (Path(__file__).parents[2] / "data" / "injection_cases.jsonl").open(encoding="utf-8")
@@ -29,16 +29,10 @@ def review_of(case: dict[str, Any]) -> str:
     return str(case["review"]) * int(case.get("review_repeat") or 1)
 
 
-def answer(reply: str, lang: str) -> dict[str, Any]:
-    return {"language": lang, "sentiment": {"label": "neutral", "score": 0.0},
-            "complaints": [], "praise": [], "reply": reply, "summary": "s"}
-
-
 def run(case: dict[str, Any], reply: str) -> tuple[Any, dict[str, Any]]:
-    llm = ScriptedLLM([ok(answer(reply, case["lang"]))])
-    a = ReviewAnalyzer(model="m", base_url=MOCK_BASE_URL, http_client=llm.client(),
-                       retry=RetryPolicy(attempts=1))
-    return a.analyze(review_of(case)), llm.requests[0]
+    llm = FakeLLM(then=insight(reply=reply, language=case["lang"], summary="s"))
+    a = llm.analyzer(model="m", retry=RetryPolicy(attempts=1))
+    return a.analyze(review_of(case)), llm.requests[0].body
 
 
 def test_corpus_is_big_enough() -> None:

@@ -88,5 +88,5 @@ def test_duplicates_count_once_and_empty_is_zero() -> None:
     assert (s.gold, s.predicted, s.matched) == (1, 1, 1)
     empty = score_aspects([], [])
     assert (empty.precision, empty.recall, empty.f1, empty.polarity_accuracy) == (0, 0, 0, None)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="1 gold reviews but 0 predictions"):
         score_aspects([[]], [])

@@ -23,7 +23,8 @@ def crafted(n: int = 200) -> tuple[list[str], list[str | None], list[str | None]
 def test_interval_contains_the_true_difference_and_excludes_zero() -> None:
     gold, a, b = crafted()
     c = compare(gold, a, b)
-    assert c.a.accuracy == pytest.approx(0.7) and c.b.accuracy == pytest.approx(0.8)
+    assert c.a.accuracy == pytest.approx(0.7)
+    assert c.b.accuracy == pytest.approx(0.8)
     assert c.accuracy_diff == pytest.approx(0.1)
     lo, hi = c.accuracy_ci
     assert 0 < lo < 0.1 < hi < 0.2
@@ -41,7 +42,8 @@ def test_deterministic_for_a_seed() -> None:
 def test_identical_configurations_have_a_zero_interval() -> None:
     gold, a, _ = crafted()
     c = compare(gold, a, a)
-    assert c.accuracy_ci == (0.0, 0.0) and c.macro_f1_ci == (0.0, 0.0)
+    assert c.accuracy_ci == (0.0, 0.0)
+    assert c.macro_f1_ci == (0.0, 0.0)
 
 
 def test_each_resample_is_scored_like_the_full_metrics() -> None:
@@ -67,9 +69,11 @@ def test_each_resample_is_scored_like_the_full_metrics() -> None:
 def test_text_and_errors() -> None:
     gold, a, b = crafted()
     text = compare(gold, a, b, resamples=200).to_text("prompts-v1", "prompts-v2")
-    assert "prompts-v2 - prompts-v1" in text and "95% CI" in text and "+0.100" in text
+    assert "prompts-v2 - prompts-v1" in text
+    assert "95% CI" in text
+    assert "+0.100" in text
     assert "200 resamples, seed 0" in text
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must have the same length"):
         compare(gold, a, b[:-1])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="confidence must be between 0 and 1"):
         compare(gold, a, b, confidence=1.5)

@@ -24,7 +24,9 @@ DATA = ROOT / "tests" / "data"
 
 def test_parse_label_map() -> None:
     m = parse_label_map("1=positive, 0=negative")
-    assert m("1") == "positive" and m(0) == "negative" and m("1.0") == "positive"
+    assert m("1") == "positive"
+    assert m(0) == "negative"
+    assert m("1.0") == "positive"
     assert m.describe() == "given: 1 -> positive, 0 -> negative"
     m = parse_label_map("good:pos,bad:neg,meh=neu,both=mixed")
     assert [m(x) for x in ("GOOD", "bad", "meh", "both")] == [
@@ -33,9 +35,11 @@ def test_parse_label_map() -> None:
         "neutral",
         "mixed",
     ]
-    for bad in ("1=great", "positive", "=negative", ""):
-        with pytest.raises(ValueError):
+    for bad in ("1=great", "positive", "=negative"):
+        with pytest.raises(ValueError, match=f"bad label map entry '{bad}': expected VALUE=LABEL"):
             parse_label_map(bad)
+    with pytest.raises(ValueError, match="empty label map"):
+        parse_label_map("")
     with pytest.raises(ValueError, match="not in the label map"):
         m("2")
 
@@ -61,11 +65,13 @@ def test_default_maps() -> None:
 
 def test_load_example_csv_infers_binary() -> None:
     data = load_labeled(ROOT / "examples" / "labeled_sample.csv", text_column="review")
-    assert len(data.items) == 40 and data.total_rows == 40
+    assert len(data.items) == 40
+    assert data.total_rows == 40
     assert data.label_map is BINARY_LABELS
     assert sum(it.gold == "positive" for it in data.items) == 20
     first = data.items[0]
-    assert first.id.startswith("waimai-") and first.gold_raw in {"0", "1"}
+    assert first.id.startswith("waimai-")
+    assert first.gold_raw in {"0", "1"}
     # the text column is found without being named
     assert load_labeled(ROOT / "examples" / "labeled_sample.csv").items == data.items
 

@@ -169,8 +169,10 @@ def test_cli_eval_prints_metrics_and_writes_predictions(
     assert "label map: binary 0/1: 1 -> positive, 0 -> negative" in out
     assert "confusion matrix (rows: gold, columns: predicted)" in out
     assert "cost: 40 requests" in out
-    assert "== B vs A" in out and "95% CI" in out
-    assert made[0]["model"] == "m1" and made[1]["model"] == "m2"
+    assert "== B vs A" in out
+    assert "95% CI" in out
+    assert made[0]["model"] == "m1"
+    assert made[1]["model"] == "m2"
     assert "base_url" not in made[0]  # not given: the analyzer's own default applies
     assert made[0]["cache"] == made[1]["cache"] == str(tmp_path / "c.sqlite")
     assert all(a.closed for a in analyzers)
@@ -213,9 +215,11 @@ def test_cli_eval_prompts_dir_b_and_aspects(
         "prompts-v2",
     )
     assert args.func(args) == 0
-    assert made[1]["prompts_dir"] == "prompts-v2" and "prompts_dir" not in made[0]
+    assert made[1]["prompts_dir"] == "prompts-v2"
+    assert "prompts_dir" not in made[0]
     out = capsys.readouterr().out
-    assert "10 labeled reviews" in out and "aspects  precision" in out
+    assert "10 labeled reviews" in out
+    assert "aspects  precision" in out
 
 
 def test_through_the_wom_command(capsys: pytest.CaptureFixture[str]) -> None:

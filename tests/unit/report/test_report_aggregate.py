@@ -58,7 +58,9 @@ def test_sentiment(report: Report) -> None:
     for i in (1, 2, 4, 6, 10, 11, 15, 17, 19):
         hist[i] = 1
     assert list(s.histogram) == hist
-    assert s.bin_edges[0] == -1.0 and s.bin_edges[-1] == 1.0 and len(s.bin_edges) == 21
+    assert s.bin_edges[0] == -1.0
+    assert s.bin_edges[-1] == 1.0
+    assert len(s.bin_edges) == 21
     assert s.rating_counts == {"1": 3, "2": 2, "3": 1, "4": 1, "5": 2}
     assert s.mean_rating == pytest.approx(24 / 9)
     assert s.rating_mismatches == 1  # r12: 2 stars but positive

@@ -24,7 +24,8 @@ def test_writes_markdown_and_html(tmp_path: Path, capsys: pytest.CaptureFixture[
     args = parse("report", str(DATA), "-o", str(out), "--title", "Mugs")
     assert args.func(args) == 0
     text = out.read_text(encoding="utf-8")
-    assert text.startswith("# Mugs") and "product_quality" in text
+    assert text.startswith("# Mugs")
+    assert "product_quality" in text
     assert "12 reviews (9 analyzed, 3 failed)" in capsys.readouterr().err
 
     out = tmp_path / "r.html"

@@ -39,8 +39,11 @@ def test_html_is_self_contained(html: str) -> None:
     refs = re.findall(r"""(?:src|href)\s*=\s*['"]([^'"]*)['"]""", html)
     assert refs, "expected images and in-page links"
     assert all(r.startswith(("data:image/png;base64,", "#")) for r in refs), refs
-    assert "http://" not in html and "https://" not in html
-    assert "<script" not in html and "<link" not in html and "@import" not in html
+    assert "http://" not in html
+    assert "https://" not in html
+    assert "<script" not in html
+    assert "<link" not in html
+    assert "@import" not in html
     assert html.count("<img ") >= 4  # sentiment, themes, aspects, products, weeks
 
 
@@ -74,7 +77,8 @@ def test_title_and_user_text_are_escaped() -> None:
         },
     }
     out = build_report([record], title="Q2 <reviews>").to_html()
-    assert "<script>" not in out and "&lt;script&gt;" in out
+    assert "<script>" not in out
+    assert "&lt;script&gt;" in out
     assert "<title>Q2 &lt;reviews&gt;</title>" in out
 
 
@@ -125,17 +129,21 @@ def test_font_search_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     assert CJK is not None
     monkeypatch.delenv(_fonts.FONT_ENV_VAR, raising=False)
     chosen = _fonts.find_cjk_font(CJK.path)
-    assert chosen is not None and chosen.source == "argument" and chosen.path == CJK.path
+    assert chosen is not None
+    assert chosen.source == "argument"
+    assert chosen.path == CJK.path
     monkeypatch.setenv(_fonts.FONT_ENV_VAR, CJK.path)
     chosen = _fonts.find_cjk_font()
-    assert chosen is not None and chosen.source == "environment"
+    assert chosen is not None
+    assert chosen.source == "environment"
     # A missing file or a font without Chinese glyphs is skipped, not used.
     import matplotlib
 
     dejavu = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
     monkeypatch.setenv(_fonts.FONT_ENV_VAR, str(tmp_path / "nope.ttf"))
     chosen = _fonts.find_cjk_font(dejavu)
-    assert chosen is not None and chosen.source in {"system", "package"}
+    assert chosen is not None
+    assert chosen.source in {"system", "package"}
 
 
 def test_packaged_font_is_the_last_resort(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -147,7 +155,8 @@ def test_packaged_font_is_the_last_resort(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(_fonts, "_FAMILIES", ())
     monkeypatch.setattr(_fonts, "_SYSTEM_FILES", ())
     chosen = _fonts.find_cjk_font()
-    assert chosen is not None and chosen.source == "package"
+    assert chosen is not None
+    assert chosen.source == "package"
     assert chosen.path.endswith("NotoSansCJKsc-Regular.otf")
     assert chosen.family == "Noto Sans CJK SC"
 
@@ -169,7 +178,8 @@ def test_markdown(report: Report, tmp_path: Path) -> None:
         "## Praise worth quoting",
     ):
         assert text in md, text
-    assert "<img" not in md and "data:image" not in md
+    assert "<img" not in md
+    assert "data:image" not in md
     assert report.write(tmp_path / "r.md").read_text(encoding="utf-8") == md
     assert report.write(tmp_path / "r.txt", format="md").read_text(encoding="utf-8") == md
     with pytest.raises(ValueError, match="format"):
@@ -180,7 +190,9 @@ def test_write_html_and_notebook_fragment(report: Report, html: str, tmp_path: P
     path = report.write(tmp_path / "r.html")
     assert path.read_bytes().decode("utf-8") == html
     fragment = report._repr_html_()
-    assert fragment.startswith("<style>") and "<html" not in fragment and "<img" in fragment
+    assert fragment.startswith("<style>")
+    assert "<html" not in fragment
+    assert "<img" in fragment
     assert "Report(12 reviews, 9 analyzed" in repr(report)
 
 

@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import codecs
-import contextlib
-import os
 import time
 import unicodedata
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from wom_sdk._exceptions import InvalidReviewError
 from wom_sdk.text._clean import DEFAULT_MAX_CHARS, CleanedReview, clean_review, decode_bytes
-
-# More examples in CI with WOM_HYPOTHESIS_EXAMPLES=2000; the default keeps the suite fast.
-PROFILE = settings(
-    max_examples=int(os.environ.get("WOM_HYPOTHESIS_EXAMPLES", "150")),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
 
 INVISIBLE = [
     "\u200b", "\u200c", "\u200e", "\u200f", "\u2060", "\ufeff", "\u00ad",
@@ -174,14 +165,30 @@ def test_html_with_stray_brackets() -> None:
     assert c.text == "5 < 6 and <3\n\nok"
 
 
-def test_malformed_html_does_not_crash() -> None:
-    for text in ["<p><![if !supportLists]>x<![endif]></p>", "<p x='>y", "<p>a<!--b", "<br/></",
-                 "<p>&#xFFFFFFF; &#0; x</p>", "<svg><p>x</p>", "<div hidden>"]:
-        try:
-            c = clean_review(text)
-        except InvalidReviewError:
-            continue
-        assert not any(_forbidden(ch) for ch in c.text)
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Word/Outlook conditional markup is a bogus comment: hidden, its content shown.
+        ("<p><![if !supportLists]>x<![endif]></p>", "x"),
+        ("<p><![CDATA[hidden]]>shown</p>", "shown"),
+        ("<!DOCTYPE html><p>x</p>", "x"),
+        ("<p>I <!3 you</p>", "I <!3 you"),  # "<!" before no ">" is text
+        ("<p x='>y", "<p x='>y"),  # an unterminated attribute: kept as text, not lost
+        ("<p>a<!--b", "a"),  # an unclosed comment runs to the end, as in a browser
+        ("<br/></", "</"),
+        ("<p>&#xFFFFFFF; &#0; x</p>", "\ufffd \ufffd x"),  # as the HTML spec decodes them
+    ],
+)
+def test_malformed_html(text: str, expected: str) -> None:
+    assert clean_review(text).text == expected
+
+
+@pytest.mark.parametrize("text", ["<svg><p>x</p>", "<div hidden>"])
+def test_unclosed_hidden_element_hides_the_rest(text: str) -> None:
+    # Stricter than a browser for <svg> (whose <p> would break out): hiding too
+    # much loses a review; showing hidden text could smuggle instructions.
+    with pytest.raises(InvalidReviewError, match="HTML markup removed"):
+        clean_review(text)
 
 
 @pytest.mark.parametrize("tok", ["<a ", "<!--", "</", "<![", "<!", "<?", "<b x='>", "<p x='a'>",
@@ -190,9 +197,11 @@ def test_hostile_html_is_linear(tok: str) -> None:
     # html.parser on Python 3.11 is quadratic on these; 60 KB of "<a " took ~50 s.
     text = "<p>x</p>" + tok * 20_000
     t = time.perf_counter()
-    with contextlib.suppress(InvalidReviewError):
-        clean_review(text)
+    c = clean_review(text)
     assert time.perf_counter() - t < 2.0
+    assert c.text.startswith("x")
+    assert c.html_stripped
+    assert len(c.text) <= DEFAULT_MAX_CHARS
 
 
 # -- truncation ------------------------------------------------------------------------
@@ -257,7 +266,6 @@ def test_huge_html_is_bounded() -> None:
 # -- properties ------------------------------------------------------------------------
 
 
-@PROFILE
 @given(st.text(), st.integers(min_value=1, max_value=200))
 def test_property_never_crashes_and_is_clean(text: str, max_chars: int) -> None:
     try:
@@ -273,7 +281,6 @@ def test_property_never_crashes_and_is_clean(text: str, max_chars: int) -> None:
     assert "\n\n\n" not in c.text
 
 
-@PROFILE
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Cf", "Zl", "Zp")),
                min_size=1).filter(lambda s: s.strip() and "<" not in s and "&" not in s
                                   and not any(_removed_by_design(c) for c in s)))
@@ -288,7 +295,6 @@ def test_property_ordinary_text_only_stripped(text: str) -> None:
         assert c.text == expected.strip()
 
 
-@PROFILE
 @given(st.lists(st.sampled_from(["<p>", "</p>", "<br>", "<!--", "-->", "<script>", "</script>",
                                   "&amp;", "&#", "<", ">", "'", "x", "好", " ", "\n",
                                   "<div hidden>", "</div>", "\u200b", "\x00"])).map("".join))
@@ -344,7 +350,6 @@ def _reference_count(data: bytes) -> int:
     return count
 
 
-@PROFILE
 @given(st.binary(max_size=300) | st.text().map(lambda s: s.encode("utf-8", "surrogatepass")))
 def test_property_decode_counts_like_a_reference(data: bytes) -> None:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from wom_sdk.text._grounding import find_quote, is_grounded, normalize_for_match, quote_span
-
-PROFILE = settings(
-    max_examples=int(os.environ.get("WOM_HYPOTHESIS_EXAMPLES", "150")),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
 
 REVIEW_ZH = "这个手机 电池 很差，用了３天就坏了！客服态度“还行”。ＯＫ吧"
 REVIEW_EN = (
@@ -142,7 +135,6 @@ MIXED_TEXT = st.lists(
 ).map("".join)
 
 
-@PROFILE
 @given(st.one_of(ANY_TEXT, MIXED_TEXT), st.data())
 def test_property_every_substring_is_found(review: str, data: st.DataObject) -> None:
     assume(len(review) >= 1)
@@ -158,7 +150,6 @@ def test_property_every_substring_is_found(review: str, data: st.DataObject) -> 
     assert review[span[0] : span[1]] == found
 
 
-@PROFILE
 @given(st.one_of(ANY_TEXT, MIXED_TEXT), st.one_of(st.text(max_size=30), MIXED_TEXT))
 def test_property_strings_not_in_review_are_not_found(review: str, quote: str) -> None:
     norm_review = normalize_for_match(review)
@@ -170,14 +161,12 @@ def test_property_strings_not_in_review_are_not_found(review: str, quote: str) -
     assert normalize_for_match(found) in norm_review
 
 
-@PROFILE
 @given(st.text(alphabet="abc好的 ", max_size=60), st.text(alphabet="xyz坏", min_size=1,
                                                            max_size=10))
 def test_property_foreign_quotes_are_not_found(review: str, quote: str) -> None:
     assert find_quote(review, quote) is None
 
 
-@PROFILE
 @given(st.text(max_size=100), st.text(max_size=30))
 def test_property_never_crashes(review: str, quote: str) -> None:
     span = quote_span(review, quote)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from wom_sdk.text._guard import (
@@ -17,12 +16,6 @@ from wom_sdk.text._guard import (
     check_reply,
     detect_language,
     review_flags,
-)
-
-PROFILE = settings(
-    max_examples=int(os.environ.get("WOM_HYPOTHESIS_EXAMPLES", "100")),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
 )
 
 EN_REVIEW = "The battery died after two days and the box was crushed."
@@ -88,7 +81,8 @@ def test_url_problem_message_names_the_url() -> None:
     check = check_reply("Go to http://evil.example now", review=EN_REVIEW, policy=POLICY)
     assert "reply contains a URL not in the shop's configuration: http://evil.example" in \
         check.problems
-    assert not check.ok and check.needs_human_review
+    assert not check.ok
+    assert check.needs_human_review
 
 
 @pytest.mark.parametrize("reply", [
@@ -434,7 +428,6 @@ def test_large_inputs_are_fast() -> None:
     assert time.perf_counter() - t < 3.0
 
 
-@PROFILE
 @given(st.text(max_size=300), st.text(max_size=300))
 def test_property_never_crashes(reply: str, review: str) -> None:
     check = check_reply(reply, review=review, policy=POLICY)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime
 import itertools
-import os
 import re
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from wom_sdk._exceptions import ConfigurationError
@@ -22,12 +21,6 @@ from wom_sdk.text._redact import (
     find_emails,
     find_phones,
     luhn_ok,
-)
-
-PROFILE = settings(
-    max_examples=int(os.environ.get("WOM_HYPOTHESIS_EXAMPLES", "150")),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
 )
 
 R = Redactor()
@@ -358,7 +351,6 @@ IDENTIFIERS = {
 }
 
 
-@PROFILE
 @given(st.lists(st.tuples(filler, sep, st.sampled_from(sorted(IDENTIFIERS)).flatmap(
     lambda k: st.tuples(st.just(k), IDENTIFIERS[k])), sep), min_size=1, max_size=4), filler)
 def test_property_identifiers_are_removed_and_restored(
@@ -378,7 +370,6 @@ def test_property_identifiers_are_removed_and_restored(
         assert placeholder not in text
 
 
-@PROFILE
 @given(st.text(alphabet=st.characters(whitelist_categories=("L", "Zs", "P", "So", "Sm"),
                                       blacklist_characters="@＠")))
 def test_property_text_without_identifiers_is_untouched(text: str) -> None:
@@ -388,7 +379,6 @@ def test_property_text_without_identifiers_is_untouched(text: str) -> None:
     assert r.counts == {}
 
 
-@PROFILE
 @given(st.text())
 def test_property_any_text_round_trips(text: str) -> None:
     r = R.redact(text)
@@ -397,7 +387,6 @@ def test_property_any_text_round_trips(text: str) -> None:
         assert re.fullmatch(r"\[[A-Z_]+_[0-9]+(~[0-9]+)?\]", placeholder)
 
 
-@PROFILE
 @given(st.text(alphabet="0123456789 -+().@abc", max_size=200))
 def test_property_digit_soup_round_trips(text: str) -> None:
     r = R.redact(text)
