@@ -10,11 +10,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._exceptions import ConfigurationError
-from .._pricing import PricesError, load_prices
+from .._exceptions import ConfigurationError, InputError, OutputBusyError, PricesError
+from .._pricing import load_prices
 from ..io._progress import Progress, RunSummary
-from ..io._readers import FORMATS, InputError, open_source
-from ..io._results import OutputBusyError, OutputMode, ResultWriter
+from ..io._readers import FORMATS, open_source
+from ..io._results import OutputMode, ResultWriter
 from ..io._runner import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, BatchRun
 
 if TYPE_CHECKING:

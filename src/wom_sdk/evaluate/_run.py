@@ -137,7 +137,8 @@ class EvalResult:
             f"{u.completion_tokens:,} completion = {u.total_tokens:,} tokens"
         )
         if model:
-            from .._pricing import PricesError, load_prices
+            from .._exceptions import PricesError
+            from .._pricing import load_prices
 
             try:
                 table = load_prices()

@@ -29,12 +29,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from .._exceptions import InputError
 from ..types import ReviewRecord
 
 __all__ = [
     "FORMATS",
     "Columns",
-    "InputError",
     "ReadStats",
     "ReviewSource",
     "count_lines",
@@ -59,10 +59,6 @@ _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 #: Line numbers of unreadable rows kept for the summary; the count is exact.
 _MAX_NOTED = 20
 _PANDAS_HINT = "pip install 'wom-sdk[pandas]'"
-
-
-class InputError(ValueError):
-    """Raised when the input cannot be read as asked (a usage error: exit status 2)."""
 
 
 @dataclass

@@ -26,6 +26,7 @@ from enum import Enum
 from pathlib import Path
 from typing import IO, Any
 
+from .._exceptions import OutputBusyError
 from ..types import BatchResult
 
 try:  # POSIX only; elsewhere two concurrent runs are the user's business.
@@ -33,7 +34,7 @@ try:  # POSIX only; elsewhere two concurrent runs are the user's business.
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["ExistingOutput", "OutputBusyError", "OutputMode", "ResultWriter", "dump_line"]
+__all__ = ["ExistingOutput", "OutputMode", "ResultWriter", "dump_line"]
 
 
 class OutputMode(Enum):
@@ -42,10 +43,6 @@ class OutputMode(Enum):
     RESUME = "resume"  # keep every line, skip their ids
     OVERWRITE = "overwrite"  # start over
     RETRY_ERRORS = "retry_errors"  # keep only the successes, analyze the rest again
-
-
-class OutputBusyError(OSError):
-    """Raised when another process is writing the same output file."""
 
 
 @dataclass

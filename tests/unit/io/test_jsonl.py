@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from wom_sdk.io._results import OutputBusyError, OutputMode, ResultWriter, dump_line
+from wom_sdk import OutputBusyError
+from wom_sdk.io._results import OutputMode, ResultWriter, dump_line
 from wom_sdk.types import (
     BatchResult,
     ErrorInfo,

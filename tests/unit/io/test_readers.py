@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from wom_sdk.io._readers import InputError, count_lines, open_source, resolve_columns
+from wom_sdk import InputError
+from wom_sdk.io._readers import count_lines, open_source, resolve_columns
 from wom_sdk.types import ReviewRecord
 
 
