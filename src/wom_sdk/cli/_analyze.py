@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._exceptions import ConfigurationError, InputError, OutputBusyError, PricesError
 from .._pricing import load_prices
+from ..io._columns import TEXT
 from ..io._progress import Progress, RunSummary
 from ..io._readers import FORMATS, open_source
 from ..io._results import OutputMode, ResultWriter
@@ -83,10 +84,10 @@ def _add_column_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--format", choices=FORMATS,
                    help="input format (default: from the file name, else sniffed)")
     g.add_argument("--text-column", metavar="NAME",
-                   help="review text (default: first of text, review, content, comment, "
-                        "评论, 内容, 评价)")
+                   help=f"review text (default: first of {', '.join(TEXT.candidates)})")
     g.add_argument("--id-column", metavar="NAME",
-                   help="review id (default: id; else row-N from the row number)")
+                   help="review id (default: id, review_id, 编号, ...; else row-N from "
+                        "the row number)")
     g.add_argument("--product-column", metavar="NAME")
     g.add_argument("--rating-column", metavar="NAME")
     g.add_argument("--date-column", metavar="NAME")

@@ -12,6 +12,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..io._columns import LABEL, TEXT
+
 __all__ = ["register"]
 
 
@@ -28,10 +30,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
             "paired bootstrap 95% confidence interval."
         ),
     )
-    p.add_argument("labeled", help="labeled reviews: .csv, .tsv or .jsonl")
-    p.add_argument("--text-column", help="default: text, review, content, sentence or comment")
-    p.add_argument("--label-column", default="label")
-    p.add_argument("--id-column", default="id")
+    p.add_argument("labeled", help="labeled reviews: .csv, .tsv, .jsonl, .xlsx")
+    p.add_argument("--text-column",
+                   help=f"review text (default: first of {', '.join(TEXT.candidates)})")
+    p.add_argument("--label-column",
+                   help=f"gold label (default: first of {', '.join(LABEL.candidates)})")
+    p.add_argument("--id-column", help="review id (default: id, review_id, 编号, ...; else row-N)")
     p.add_argument(
         "--label-map",
         metavar="SPEC",

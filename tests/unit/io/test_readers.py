@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from wom_sdk import InputError
-from wom_sdk.io._readers import count_lines, open_source, resolve_columns
+from wom_sdk.io._columns import resolve_columns
+from wom_sdk.io._readers import count_lines, open_source
 from wom_sdk.types import ReviewRecord
 
 
