@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 from .._exceptions import ConfigurationError, InputError, OutputBusyError, PricesError
 from .._pricing import load_prices
 from ..io._columns import TEXT
+from ..io._output import OutputMode, ResultWriter
 from ..io._progress import Progress, RunSummary
 from ..io._readers import FORMATS, open_source
-from ..io._results import OutputMode, ResultWriter
 from ..io._runner import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, BatchRun
 
 if TYPE_CHECKING:

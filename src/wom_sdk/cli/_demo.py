@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from .._exceptions import InputError
 from .._pricing import load_prices
+from ..io._output import OutputMode, ResultWriter
 from ..io._progress import RunSummary
 from ..io._readers import open_source
-from ..io._results import OutputMode, ResultWriter
 from ..io._runner import EXIT_FAILED, EXIT_USAGE, BatchRun
 from ._analyze import analyzer_factory, fail, positive_int
 

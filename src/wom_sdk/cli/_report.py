@@ -8,6 +8,8 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
+from .._exceptions import InputError
+from ..io._results import check_results_file
 from ..report._trend import TrendRule
 
 __all__ = ["register"]
@@ -91,8 +93,10 @@ def run(args: argparse.Namespace) -> int:
         output = "report.md" if fmt == "md" else "report.html"
     if fmt is None:
         fmt = "md" if output.lower().endswith((".md", ".markdown")) else "html"
-    if not os.path.isfile(args.results):
-        print(f"wom report: no such file: {args.results}", file=sys.stderr)
+    try:
+        check_results_file(args.results)
+    except InputError as e:
+        print(f"wom report: {e}", file=sys.stderr)
         return 2
     rule = TrendRule(
         min_reviews=args.alert_min_reviews,

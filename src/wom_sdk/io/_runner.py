@@ -25,9 +25,9 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from .._pricing import PriceTable
+from ._output import ResultWriter
 from ._progress import Progress, RunSummary
 from ._readers import ReviewSource, count_lines
-from ._results import ResultWriter
 
 if TYPE_CHECKING:
     from .._client import ReviewAnalyzer

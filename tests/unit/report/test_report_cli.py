@@ -70,7 +70,10 @@ def test_stdout_and_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert capsys.readouterr().out.startswith("# Word-of-mouth report")
     args = parse("report", str(tmp_path / "missing.jsonl"))
     assert args.func(args) == 2
-    assert "no such file" in capsys.readouterr().err
+    assert "results file not found" in capsys.readouterr().err
+    args = parse("report", str(Path(__file__)))
+    assert args.func(args) == 2
+    assert "is not a results file of `wom analyze`" in capsys.readouterr().err
 
 
 def test_embed_model_clusters_through_the_openai_client(
