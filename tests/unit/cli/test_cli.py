@@ -278,21 +278,6 @@ def test_missing_text_column_is_a_usage_error_listing_columns(
     assert run(llm, tmp_path, str(src), "-o", str(out), "--text-column", "opinion")[0] == 0
 
 
-@pytest.mark.parametrize("argv", [
-    ["analyze", "missing.csv", "-o", "o.jsonl"],
-    ["analyze", "in.csv"],  # no -o
-    ["analyze", "in.csv", "-o", "o.jsonl", "--pack", "0"],
-    ["analyze", "in.csv", "-o", "o.jsonl", "--overwrite", "--retry-errors"],
-    ["analyze", "in.csv", "-o", "in.csv"],
-    [],
-])
-def test_usage_errors_exit_2(argv: list[str], tmp_path: Path,
-                             monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    write_csv(tmp_path / "in.csv", ROWS[:1])
-    assert main(argv) == 2
-
-
 def test_no_endpoint_configured_exits_1_with_the_message_only(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     src = write_csv(tmp_path / "in.csv", ROWS[:1])
