@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 
+import httpx2
 import pytest
 
-from wom_sdk import InputError
+from fakeserver import wom_responder
+from helpers.mock_llm import MOCK_BASE_URL, ScriptedLLM, ok
+from wom_sdk import InputError, ReviewAnalyzer
 from wom_sdk.io._columns import (
     DATE,
     ID,
@@ -72,3 +76,14 @@ def test_roles_do_not_share_names() -> None:
     for role in roles:  # and every candidate is in the form it is compared in
         assert all(normalize_name(n) == n for n in role.candidates)
 
+
+def test_analyze_many_knows_the_same_text_names_in_dicts() -> None:
+    def answer(request: httpx2.Request) -> object:
+        return ok(json.loads(wom_responder(json.loads(request.content))))
+
+    a = ReviewAnalyzer(model="m", base_url=MOCK_BASE_URL,
+                       http_client=ScriptedLLM([answer, answer]).client())
+    results = a.analyze_many([{"编号": "A1", "评论": "电池不行"}, {"sentence": "Great food."}])
+    assert [r.record.text for r in results] == ["电池不行", "Great food."]
+    assert all(r.insight is not None for r in results)
+    assert results[0].record.extra == {"编号": "A1"}  # ids in dicts go by "id" only
