@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._exceptions import APIError, InvalidReviewError, OutputError, WomError
+from .io._columns import TEXT_COLUMNS
 from .types import BatchResult, ErrorInfo, ReviewInsight, ReviewRecord
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ WARMUP_CONCURRENCY = 4
 #: Only reviews up to this length are packed; long ones go alone.
 PACK_MAX_CHARS = 600
 
-_TEXT_KEYS = ("text", "review", "content", "comment", "body")
+_TEXT_KEYS = TEXT_COLUMNS
 _KNOWN = frozenset({"id", "product", "rating", "date", *_TEXT_KEYS})
 
 

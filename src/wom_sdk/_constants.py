@@ -9,6 +9,10 @@ __all__ = [
     "DEFAULT_MODEL",
     "DEFAULT_TEMPERATURE",
     "DEFAULT_TIMEOUT",
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_USAGE",
     "LOCAL_PLACEHOLDER_KEY",
 ]
 
@@ -28,3 +32,14 @@ DEFAULT_TEMPERATURE = 0.0
 #: Sent as the API key to endpoints that need none (local servers), because
 #: the openai client refuses to run without one.
 LOCAL_PLACEHOLDER_KEY = "not-needed"
+
+# Exit statuses of every `wom` command (each --help and the README list them);
+# ``BatchRun.run`` returns them too.
+#: Done: for `wom analyze`, every review ended as an insight or a per-review error.
+EXIT_OK = 0
+#: Failed: nothing (more) could be done (no endpoint, the endpoint down, an unwritable file).
+EXIT_FAILED = 1
+#: Usage error: bad arguments, or an input that cannot be read as asked. argparse's own.
+EXIT_USAGE = 2
+#: Interrupted by Ctrl-C: 128 + SIGINT, the shell's convention. What finished is kept.
+EXIT_INTERRUPTED = 130

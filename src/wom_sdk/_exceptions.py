@@ -2,8 +2,12 @@
 
     WomError
     ├── ConfigurationError          settings are missing or contradict each other
+    │   └── PricesError             a price file cannot be read or has the wrong shape
     ├── InvalidReviewError          the review text cannot be analyzed (empty, ...)
+    ├── InputError                  an input file cannot be read as asked (format, columns)
+    ├── OutputBusyError             another process is writing the same output file
     ├── LocalServerError            the bundled local server cannot start (wom_sdk.local)
+    │   └── LocalExtraMissingError  the `local` extra is not installed
     ├── APIError                    the endpoint answered, or could not be reached
     │   ├── APIConnectionError      no answer: refused, reset, DNS
     │   │   └── APITimeoutError     no answer within the timeout
@@ -20,10 +24,15 @@
 Retries happen inside; what reaches the caller is the last failure, typed, with
 a message saying what happened and what to do. ``OutputError`` subclasses carry
 the raw model output, the number of attempts and the tokens spent.
+
+Where a caller may already catch a builtin, the error is also that builtin:
+``InvalidReviewError``, ``InputError`` and ``PricesError`` subclass ``ValueError``,
+``OutputBusyError`` subclasses ``OSError`` and ``LocalExtraMissingError`` ``ImportError``.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from .types import Usage
@@ -36,9 +45,14 @@ __all__ = [
     "AuthenticationError",
     "ConfigurationError",
     "ContentFilterError",
+    "InputError",
     "InvalidReviewError",
+    "LocalExtraMissingError",
+    "LocalServerError",
+    "OutputBusyError",
     "OutputError",
     "OutputValidationError",
+    "PricesError",
     "RateLimitError",
     "RefusalError",
     "ServerError",
@@ -68,10 +82,46 @@ class ConfigurationError(WomError):
     kind = "configuration"
 
 
+class PricesError(ConfigurationError, ValueError):
+    """Raised when a price file cannot be read or does not have the documented shape."""
+
+    kind = "prices"
+
+
 class InvalidReviewError(WomError, ValueError):
     """Raised when a review cannot be analyzed at all (e.g. empty text)."""
 
     kind = "invalid_review"
+
+
+class InputError(WomError, ValueError):
+    """Raised when an input file cannot be read as asked: missing, wrong format, no such column."""
+
+    kind = "input"
+
+
+class OutputBusyError(WomError, OSError):
+    """Raised when another process is writing the same output file."""
+
+    kind = "output_busy"
+
+
+class LocalServerError(WomError):
+    """Raised when the bundled local model server cannot be started or has died."""
+
+    kind = "local_server"
+
+    def __init__(self, message: str, *, log_path: Path | None = None) -> None:
+        super().__init__(message)
+        #: the server's log when it failed to start, kept for a look (its tail
+        #: is in the message); the caller may delete it
+        self.log_path = log_path
+
+
+class LocalExtraMissingError(LocalServerError, ImportError):
+    """Raised when the ``local`` extra (llama-cpp-python server, the model) is not installed."""
+
+    kind = "local_extra_missing"
 
 
 class APIError(WomError):

@@ -16,12 +16,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._exceptions import PricesError
+
 __all__ = [
     "BUILTIN_PRICES",
     "PRICES_AS_OF",
     "Price",
     "PriceTable",
-    "PricesError",
     "load_prices",
 ]
 
@@ -56,10 +57,6 @@ BUILTIN_PRICES: Mapping[str, Price] = {
     # The bundled local model (`wom demo`) runs on your own CPU.
     "gemma-3-270m": Price(0.0, 0.0),
 }
-
-
-class PricesError(ValueError):
-    """Raised when a price file cannot be read or does not have the documented shape."""
 
 
 @dataclass(frozen=True)

@@ -228,19 +228,11 @@ class BatchResult(_Result):
 
     def to_line(self) -> dict[str, Any]:
         """The JSONL form ``wom analyze`` writes (and ``wom report`` reads)."""
-        r = self.record
-        line: dict[str, Any] = {"id": self.id, "text": r.text}
-        for key in ("product", "rating", "date"):
-            value = getattr(r, key)
-            if value is not None:
-                line[key] = value
-        if r.extra:
-            line["extra"] = r.extra
-        line["insight"] = self.insight.model_dump(mode="json") if self.insight else None
-        line["error"] = (
-            self.error.model_dump(mode="json", exclude_none=True) if self.error else None
-        )
-        return line
+        # The line's schema has one home, next to its reader; imported here
+        # because that module builds on these types.
+        from .io._results import ResultRecord
+
+        return ResultRecord.from_result(self).to_line()
 
     def _summary(self) -> str:
         state = repr(self.insight) if self.insight else repr(self.error)

@@ -3,79 +3,30 @@
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .._exceptions import ConfigurationError
-from .._pricing import PricesError, load_prices
+from .._constants import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
+from .._exceptions import OutputBusyError
+from .._pricing import load_prices
+from ..io._columns import TEXT
+from ..io._output import OutputMode, ResultWriter
 from ..io._progress import Progress, RunSummary
-from ..io._readers import FORMATS, InputError, open_source
-from ..io._results import OutputBusyError, OutputMode, ResultWriter
-from ..io._runner import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, BatchRun
+from ..io._readers import FORMATS, open_source
+from ..io._runner import BatchRun
+from ._common import (
+    add_endpoint_options,
+    analyzer_options,
+    exit_status_help,
+    fail,
+    make_analyzer,
+    positive_int,
+)
 
-if TYPE_CHECKING:
-    from .._client import ReviewAnalyzer
-
-__all__ = [
-    "AnalyzerFactory",
-    "analyzer_factory",
-    "fail",
-    "positive_int",
-    "register",
-    "run_analyze",
-]
-
-#: Builds the analyzer from ``ReviewAnalyzer``'s keyword arguments (tests inject a mock).
-AnalyzerFactory = Callable[..., "ReviewAnalyzer"]
-
-
-# -- the `analyze` command ----------------------------------------------------------------------
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-    return value
-
-
-def _add_endpoint_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("endpoint (default: WOM_MODEL, OPENAI_API_KEY, OPENAI_BASE_URL)")
-    g.add_argument("--model", help="model name as the endpoint knows it (default gpt-4o-mini)")
-    g.add_argument("--base-url", metavar="URL",
-                   help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
-    g.add_argument("--api-key-env", metavar="NAME",
-                   help="read the API key from this environment variable instead of "
-                        "OPENAI_API_KEY (a key is never given on the command line)")
-    g.add_argument("--rpm", type=positive_float, metavar="N",
-                   help="the provider's requests-per-minute limit (default: learned "
-                        "from its headers)")
-    g.add_argument("--tpm", type=positive_float, metavar="N",
-                   help="the provider's tokens-per-minute limit")
-    g.add_argument("--concurrency", type=positive_int, metavar="N",
-                   help="most reviews in flight at once (default 64; the rate limit sets "
-                        "the real pace)")
-    g.add_argument("--pack", type=positive_int, default=1, metavar="N",
-                   help="send up to N short reviews per request (fewer prompt tokens)")
-    g.add_argument("--cache", metavar="PATH",
-                   help="SQLite file answering identical requests again for free")
-    g.add_argument("--prompts-dir", metavar="DIR",
-                   help="folder of Jinja templates overriding the built-in prompts by name")
+__all__ = ["register", "run"]
 
 
 def _add_column_options(p: argparse.ArgumentParser) -> None:
@@ -83,10 +34,10 @@ def _add_column_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--format", choices=FORMATS,
                    help="input format (default: from the file name, else sniffed)")
     g.add_argument("--text-column", metavar="NAME",
-                   help="review text (default: first of text, review, content, comment, "
-                        "评论, 内容, 评价)")
+                   help=f"review text (default: first of {', '.join(TEXT.candidates)})")
     g.add_argument("--id-column", metavar="NAME",
-                   help="review id (default: id; else row-N from the row number)")
+                   help="review id (default: id, review_id, 编号, ...; else row-N from "
+                        "the row number)")
     g.add_argument("--product-column", metavar="NAME")
     g.add_argument("--rating-column", metavar="NAME")
     g.add_argument("--date-column", metavar="NAME")
@@ -99,15 +50,22 @@ def register(subparsers: Any) -> None:
         description="Analyze every review of INPUT with an LLM and append one JSON line per "
                     "review to OUTPUT. Re-running the same command continues where it "
                     "stopped: reviews whose id is already in OUTPUT are skipped.",
-        epilog="exit status: 0 every review ended as an insight or a per-review error; "
-               "1 nothing could be analyzed (configuration, endpoint down); 2 usage error; "
-               "130 interrupted (run the same command again to continue)")
+        epilog=exit_status_help(
+            ok="every review ended as an insight or a per-review error",
+            failed="nothing could be analyzed (no endpoint configured, the endpoint down, "
+                   "the output busy or not writable)",
+            interrupted="interrupted (run the same command again to continue)"))
     p.add_argument("input", metavar="INPUT",
                    help="CSV, TSV, JSONL, text (one review a line), .xlsx, or - for stdin")
     p.add_argument("-o", "--output", required=True, metavar="OUTPUT.jsonl")
     _add_column_options(p)
-    _add_endpoint_options(p)
+    add_endpoint_options(p)
     g = p.add_argument_group("run")
+    g.add_argument("--concurrency", type=positive_int, metavar="N",
+                   help="most reviews in flight at once (default 64; the rate limit sets "
+                        "the real pace)")
+    g.add_argument("--pack", type=positive_int, default=1, metavar="N",
+                   help="send up to N short reviews per request (fewer prompt tokens)")
     g.add_argument("--limit", type=positive_int, metavar="N",
                    help="only the first N reviews of the input")
     mode = g.add_mutually_exclusive_group()
@@ -121,26 +79,7 @@ def register(subparsers: Any) -> None:
     g.add_argument("--prices", metavar="FILE.json",
                    help='prices per 1M tokens, {"model": {"input": X, "output": Y}} '
                         "(default: WOM_PRICES, else a built-in approximate table)")
-    p.set_defaults(func=run_analyze)
-
-
-def analyzer_factory(args: argparse.Namespace) -> AnalyzerFactory:
-    factory: AnalyzerFactory | None = getattr(args, "analyzer_factory", None)
-    if factory is None:
-        from .._client import ReviewAnalyzer
-
-        factory = ReviewAnalyzer
-    return factory
-
-
-def _api_key(name: str | None) -> str | None:
-    if name is None:
-        return None
-    key = os.environ.get(name, "").strip()
-    if not key:
-        raise ConfigurationError(f"--api-key-env {name}: the environment variable {name} "
-                                 "is not set (or is empty)")
-    return key
+    p.set_defaults(func=run)
 
 
 def _resume_command(argv: Sequence[str]) -> str:
@@ -149,41 +88,30 @@ def _resume_command(argv: Sequence[str]) -> str:
     return shlex.join(["wom", *kept])
 
 
-def fail(message: str, status: int) -> int:
-    print(f"wom: error: {message}", file=sys.stderr)
-    return status
-
-
-def run_analyze(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     """``wom analyze``: the exit status."""
     if args.input != "-" and Path(args.input).resolve() == Path(args.output).resolve():
         return fail("the output file must not be the input file", EXIT_USAGE)
+    prices = load_prices(args.prices)
+    source = open_source(args.input, fmt=args.format, text_column=args.text_column,
+                         id_column=args.id_column, product_column=args.product_column,
+                         rating_column=args.rating_column, date_column=args.date_column)
     try:
-        prices = load_prices(args.prices)
-        source = open_source(args.input, fmt=args.format, text_column=args.text_column,
-                             id_column=args.id_column, product_column=args.product_column,
-                             rating_column=args.rating_column, date_column=args.date_column)
-    except (InputError, PricesError) as e:
-        return fail(str(e), EXIT_USAGE)
-    try:
-        analyzer = analyzer_factory(args)(
-            model=args.model, api_key=_api_key(args.api_key_env), base_url=args.base_url,
-            requests_per_minute=args.rpm, tokens_per_minute=args.tpm, cache=args.cache,
-            prompts_dir=args.prompts_dir)
-    except ConfigurationError as e:
+        analyzer = make_analyzer(args, **analyzer_options(args))
+    except BaseException:
         source.close()
-        return fail(e.message, EXIT_FAILED)
+        raise
     mode = (OutputMode.OVERWRITE if args.overwrite
             else OutputMode.RETRY_ERRORS if args.retry_errors else OutputMode.RESUME)
     summary = RunSummary(input=args.input, output=args.output)
     resume = _resume_command(getattr(args, "argv", []))
-    run = BatchRun(analyzer, source, ResultWriter(args.output, mode), summary, prices=prices,
-                   pack=args.pack, concurrency=args.concurrency, limit=args.limit,
-                   progress=Progress.wanted(args.quiet), resume_hint=resume)
+    batch = BatchRun(analyzer, source, ResultWriter(args.output, mode), summary, prices=prices,
+                     pack=args.pack, concurrency=args.concurrency, limit=args.limit,
+                     progress=Progress.wanted(args.quiet), resume_hint=resume)
     try:
-        status = run.run()
-    except OutputBusyError as e:
-        return fail(str(e), EXIT_FAILED)
+        status = batch.run()
+    except OutputBusyError:
+        raise  # an OSError too, but nothing of this run was written: `main` says so
     except OSError as e:
         # A file that cannot be read or written (permissions, a full disk).
         # Every line written before is complete: the same command continues later.
@@ -201,7 +129,7 @@ def run_analyze(args: argparse.Namespace) -> int:
               f"same command again:\n  {resume}", file=sys.stderr)
     elif status == EXIT_FAILED:
         if args.quiet:
-            print(f"wom: stopped: {summary.stopped_reason}", file=sys.stderr)
+            fail(f"stopped: {summary.stopped_reason}")
         print("Nothing was written for the reviews that failed this way: fix the setting "
               "and run the same command again.", file=sys.stderr)
     return status

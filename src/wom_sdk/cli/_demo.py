@@ -14,17 +14,18 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._constants import EXIT_FAILED
 from .._pricing import load_prices
+from ..io._output import OutputMode, ResultWriter
 from ..io._progress import RunSummary
-from ..io._readers import InputError, open_source
-from ..io._results import OutputMode, ResultWriter
-from ..io._runner import EXIT_FAILED, EXIT_USAGE, BatchRun
-from ._analyze import analyzer_factory, fail, positive_int
+from ..io._readers import open_source
+from ..io._runner import BatchRun
+from ._common import exit_status_help, fail, make_analyzer, positive_int
 
 if TYPE_CHECKING:
     from ..types import BatchResult
 
-__all__ = ["register", "run_demo"]
+__all__ = ["register", "run"]
 
 
 def register(subparsers: Any) -> None:
@@ -33,12 +34,15 @@ def register(subparsers: Any) -> None:
         "demo", help="analyze a few example reviews offline with the bundled small model",
         description="Start the bundled local model (Gemma 3 270M, needs the `local` extra), "
                     "analyze a few example reviews and print the results. Demo-grade: "
-                    "real results need a real endpoint.")
+                    "real results need a real endpoint.",
+        epilog=exit_status_help(
+            ok="the examples were analyzed",
+            failed="the local model is not installed, did not start, or answered nothing"))
     d.add_argument("--limit", type=positive_int, default=3, metavar="N",
                    help="how many example reviews (default 3; ~7-25 s each on 2 cores)")
     d.add_argument("-o", "--output", default="wom-demo.jsonl", metavar="OUTPUT.jsonl")
     d.add_argument("--input", metavar="FILE", help="your own reviews instead of the examples")
-    d.set_defaults(func=run_demo)
+    d.set_defaults(func=run)
 
 
 #: Longest warning printed whole.
@@ -96,25 +100,21 @@ def _print_result(res: BatchResult, started: list[float]) -> None:
     sys.stdout.flush()
 
 
-def run_demo(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     """``wom demo``: the exit status."""
     from .. import local
 
     available, why = local.is_available()
     if not available:
-        print("wom demo runs the bundled local model, which is not installed here "
-              f"({why.split(';')[0]}).\nInstall it with:\n\n  {local.INSTALL_HINT}\n\n"
-              "or skip the demo and use a real endpoint (set OPENAI_API_KEY or "
-              "OPENAI_BASE_URL, then `wom analyze`).", file=sys.stderr)
-        return EXIT_FAILED
+        return fail("wom demo runs the bundled local model, which is not installed here "
+                    f"({why.split(';')[0]}).\nInstall it with:\n\n  {local.INSTALL_HINT}\n\n"
+                    "or skip the demo and use a real endpoint (set OPENAI_API_KEY or "
+                    "OPENAI_BASE_URL, then `wom analyze`).", EXIT_FAILED)
     path = args.input or _example_reviews()
-    try:
-        if path is not None:
-            source = open_source(str(path))
-        else:
-            source = open_source("-", fmt="csv", stdin=io.BytesIO(_FALLBACK_REVIEWS.encode()))
-    except InputError as e:
-        return fail(str(e), EXIT_USAGE)
+    if path is not None:
+        source = open_source(str(path))
+    else:
+        source = open_source("-", fmt="csv", stdin=io.BytesIO(_FALLBACK_REVIEWS.encode()))
     print(f"Starting the bundled local model (Gemma 3 270M) and analyzing {args.limit} "
           f"review(s) from {path or 'the built-in examples'}.\nA small CPU model: expect "
           "7-25 s per review. Results are demo-grade.", flush=True)
@@ -123,23 +123,24 @@ def run_demo(args: argparse.Namespace) -> int:
         with local.LocalServer() as server:
             # A busy laptop CPU can take minutes over one answer; the defaults
             # (60 s timeout, 2 re-asks) are for hosted endpoints.
-            analyzer = analyzer_factory(args)(**server.analyzer_options())
+            analyzer = make_analyzer(args, **server.analyzer_options())
             summary = RunSummary(input=str(path or "built-in examples"), output=args.output)
             started[0] = time.monotonic()
             # One at a time: the local server answers one request at a time anyway,
             # and queued requests would only run into their timeouts.
-            run = BatchRun(analyzer, source, ResultWriter(args.output, OutputMode.OVERWRITE),
-                           summary, prices=load_prices(), concurrency=1, limit=args.limit,
-                           on_result=lambda res: _print_result(res, started))
+            batch = BatchRun(analyzer, source, ResultWriter(args.output, OutputMode.OVERWRITE),
+                             summary, prices=load_prices(), concurrency=1, limit=args.limit,
+                             on_result=lambda res: _print_result(res, started))
             try:
-                status = run.run()
+                status = batch.run()
             finally:
                 analyzer.close()
     except local.LocalServerError as e:
-        source.close()
         return fail(f"the local model server failed: {e}", EXIT_FAILED)
+    finally:
+        source.close()  # the run closes it too; not when the server failed to start
     print(f"\n{summary.analyzed} analyzed, {summary.failed} failed; results in {args.output}."
           f"\n\n{_REAL_ENDPOINT_HINT}")
     if status == EXIT_FAILED:
-        print(f"wom: stopped: {summary.stopped_reason}", file=sys.stderr)
+        fail(f"stopped: {summary.stopped_reason}")
     return status

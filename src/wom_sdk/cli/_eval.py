@@ -10,38 +10,58 @@ import argparse
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-__all__ = ["register"]
+from .._constants import EXIT_OK, EXIT_USAGE
+from ..io._columns import LABEL, TEXT
+from ._common import (
+    add_endpoint_options,
+    analyzer_options,
+    exit_status_help,
+    fail,
+    make_analyzer,
+    positive_int,
+)
+
+__all__ = ["register", "run"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add the ``eval`` subcommand."""
+def register(subparsers: Any) -> None:
+    """Add ``eval`` to the ``wom`` parser's subcommands."""
     p = subparsers.add_parser(
         "eval",
         help="measure sentiment (and aspect) accuracy on labeled reviews",
         description=(
-            "Analyze labeled reviews (CSV/TSV or JSONL) and print accuracy, macro-F1, "
-            "per-class precision/recall/F1, the confusion matrix (with 'mixed' and "
-            "'failed' columns of their own) and the tokens spent. With --compare, a "
-            "second configuration runs on the same reviews and the difference gets a "
-            "paired bootstrap 95% confidence interval."
+            "Analyze labeled reviews (CSV/TSV, JSONL or .xlsx, read like `wom analyze` reads "
+            "them) and print accuracy, macro-F1, per-class precision/recall/F1, the "
+            "confusion matrix (with 'mixed' and 'failed' columns of their own) and the "
+            "tokens spent. With --compare, a second configuration runs on the same reviews "
+            "and the difference gets a paired bootstrap 95% confidence interval."
         ),
+        epilog=exit_status_help(ok="the scores were printed",
+                                failed="the analyzer could not be set up"),
     )
-    p.add_argument("labeled", help="labeled reviews: .csv, .tsv or .jsonl")
-    p.add_argument("--text-column", help="default: text, review, content, sentence or comment")
-    p.add_argument("--label-column", default="label")
-    p.add_argument("--id-column", default="id")
-    p.add_argument(
+    p.add_argument("labeled", metavar="LABELED", help="labeled reviews: .csv, .tsv, .jsonl, .xlsx")
+    g = p.add_argument_group("columns (detected by common names, as `wom analyze` does)")
+    g.add_argument("--text-column", metavar="NAME",
+                   help=f"review text (default: first of {', '.join(TEXT.candidates)})")
+    g.add_argument("--label-column", metavar="NAME",
+                   help=f"gold label (default: first of {', '.join(LABEL.candidates)})")
+    g.add_argument("--id-column", metavar="NAME",
+                   help="review id (default: id, review_id, 编号, ...; else row-N)")
+    g.add_argument("--aspect-column", metavar="NAME",
+                   help="gold aspects [{term, polarity}] (JSON in a CSV cell)")
+    g.add_argument(
         "--label-map",
         metavar="SPEC",
         help="e.g. '1=positive,0=negative' (default: inferred: 0/1, 1-5 stars, "
         "or pos/neg/neu and words; the map used is printed)",
     )
-    p.add_argument("--aspect-column", help="gold aspects [{term, polarity}] (JSON in a CSV cell)")
-    p.add_argument("--limit", type=int, metavar="N", help="only the first N reviews")
-    p.add_argument("--sample", type=int, metavar="N", help="a random sample of N reviews")
-    p.add_argument(
+    s = p.add_argument_group("which reviews")
+    s.add_argument("--limit", type=positive_int, metavar="N", help="only the first N reviews")
+    s.add_argument("--sample", type=positive_int, metavar="N",
+                   help="a random sample of N reviews")
+    s.add_argument(
         "--seed", type=int, default=0, help="seed for --sample and the bootstrap (default 0)"
     )
     p.add_argument(
@@ -50,10 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="write per-review predictions as JSONL (with --compare, B goes to "
         "PATH with '.b' before the suffix)",
     )
-    p.add_argument("--model")
-    p.add_argument("--base-url")
-    p.add_argument("--prompts-dir")
-    p.add_argument("--cache", metavar="PATH", help="response cache (SQLite) shared by A and B")
+    add_endpoint_options(p)
     c = p.add_argument_group("comparison")
     c.add_argument(
         "--compare", action="store_true", help="also run configuration B and compare it with A"
@@ -61,15 +78,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     b = c.add_mutually_exclusive_group()
     b.add_argument("--prompts-dir-b", metavar="DIR", help="B uses these prompts")
     b.add_argument("--model-b", metavar="NAME", help="B uses this model")
-    c.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples")
+    c.add_argument("--resamples", type=positive_int, default=1000, metavar="N",
+                   help="bootstrap resamples (default %(default)s)")
     p.set_defaults(func=run)
-
-
-def _make_analyzer(**kwargs: Any) -> Any:
-    """A ``ReviewAnalyzer`` (a seam: tests replace it with a stub)."""
-    from .._client import ReviewAnalyzer
-
-    return ReviewAnalyzer(**{k: v for k, v in kwargs.items() if v is not None})
 
 
 def _b_path(path: str) -> Path:
@@ -77,34 +88,26 @@ def _b_path(path: str) -> Path:
     return p.with_name(f"{p.stem}.b{p.suffix}")
 
 
-def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    """Handle ``wom eval``; returns the exit code."""
-    from .._exceptions import WomError
+def run(args: argparse.Namespace) -> int:
+    """``wom eval``: the exit status."""
     from ..evaluate import compare_results, load_labeled, run_eval
 
-    out = out or sys.stdout
-    err = sys.stderr
+    out = sys.stdout
     if args.compare and not (args.prompts_dir_b or args.model_b):
-        print("wom eval: --compare needs --prompts-dir-b DIR or --model-b NAME", file=err)
-        return 2
-    try:
-        data = load_labeled(
-            args.labeled,
-            text_column=args.text_column,
-            label_column=args.label_column,
-            id_column=args.id_column,
-            aspect_column=args.aspect_column,
-            label_map=args.label_map,
-            limit=args.limit,
-            sample=args.sample,
-            seed=args.seed,
-        )
-    except (OSError, ValueError) as exc:
-        print(f"wom eval: {exc}", file=err)
-        return 2
+        return fail("--compare needs --prompts-dir-b DIR or --model-b NAME", EXIT_USAGE)
+    data = load_labeled(
+        args.labeled,
+        text_column=args.text_column,
+        label_column=args.label_column,
+        id_column=args.id_column,
+        aspect_column=args.aspect_column,
+        label_map=args.label_map,
+        limit=args.limit,
+        sample=args.sample,
+        seed=args.seed,
+    )
     if not data.items:
-        print(f"wom eval: no labeled reviews in {args.labeled}", file=err)
-        return 2
+        return fail(f"no labeled reviews in {args.labeled}", EXIT_USAGE)
     gold = Counter(it.gold for it in data.items)
     print(
         f"{len(data.items)} labeled reviews from {args.labeled} "
@@ -114,12 +117,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     )
     print(f"label map: {data.label_map.describe()}", file=out)
 
-    base = {
-        "model": args.model,
-        "base_url": args.base_url,
-        "prompts_dir": args.prompts_dir,
-        "cache": args.cache,
-    }
+    base = analyzer_options(args)
     configs = [("A", base)]
     if args.compare:
         other = dict(base)
@@ -129,27 +127,18 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
             other["model"] = args.model_b
         configs.append(("B", other))
 
-    # ``wom_sdk.cli.main(..., analyzer_factory=...)`` passes a replacement for
-    # ``ReviewAnalyzer`` (called with the same keyword arguments).
-    factory = getattr(args, "analyzer_factory", None) or _make_analyzer
     results = []
-    for name, kwargs in configs:
+    for name, options in configs:
+        analyzer = make_analyzer(args, **options)
+        model = getattr(analyzer, "model", None)
         try:
-            analyzer = factory(**{k: v for k, v in kwargs.items() if v is not None})
-            model = getattr(analyzer, "model", None)
-            try:
-                result = run_eval(analyzer, data.items)
-            finally:
-                close = getattr(analyzer, "close", None)
-                if callable(close):
-                    close()
-        except WomError as exc:
-            print(f"wom eval: {exc}", file=err)
-            return 2
+            result = run_eval(analyzer, data.items)
+        finally:
+            analyzer.close()
         results.append(result)
         if args.compare:
             described = ", ".join(
-                f"{k}={v}" for k, v in kwargs.items() if v is not None and k != "cache"
+                f"{k}={v}" for k, v in options.items() if k not in ("cache", "api_key")
             )
             print(f"\n== {name} ({described or 'defaults'})", file=out)
         else:
@@ -171,4 +160,4 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         )
         print("\n== B vs A", file=out)
         print(comparison.to_text("A", "B"), file=out)
-    return 0
+    return EXIT_OK

@@ -1,52 +1,41 @@
-"""The ``wom`` command line: ``wom analyze``, ``wom demo``, and the report and eval commands.
+"""The ``wom`` command line: ``wom analyze``, ``wom demo``, ``wom report``, ``wom eval``.
 
 Only the console script (and ``python -m wom_sdk``) imports this module, so
 ``import wom_sdk`` never pays for argparse or the subcommands. Each subcommand
-module has a ``register(subparsers)`` that adds its parsers and sets ``func``,
-which receives the parsed arguments and returns the exit status.
+module has a ``register(subparsers)`` that adds its parser and sets ``func``,
+which receives the parsed arguments and returns the exit status. What they
+share (errors, exit statuses, endpoint options, the analyzer) is ``_common``.
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
+from .._constants import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
+from .._exceptions import WomError
 from .._version import __version__
-
-if TYPE_CHECKING:
-    from ._analyze import AnalyzerFactory
+from . import _analyze, _demo, _eval, _report
+from ._common import AnalyzerFactory, WomArgumentParser, exit_status, exit_status_help, fail
 
 __all__ = ["build_parser", "main"]
 
 #: Subcommand modules, in the order they appear in ``wom --help``.
-_COMMAND_MODULES = (
-    "wom_sdk.cli._analyze", "wom_sdk.cli._demo", "wom_sdk.cli._report", "wom_sdk.cli._eval",
-)
-#: Written by another part of the project; a checkout without them still runs `analyze`.
-_OPTIONAL_MODULES = frozenset({"wom_sdk.cli._report", "wom_sdk.cli._eval"})
+_COMMANDS = (_analyze, _demo, _report, _eval)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``wom`` parser with every available subcommand."""
-    parser = argparse.ArgumentParser(
+def build_parser() -> WomArgumentParser:
+    """The ``wom`` parser with every subcommand."""
+    parser = WomArgumentParser(
         prog="wom",
         description="Turn customer reviews (口碑) into validated, grounded insight with any "
                     "OpenAI-compatible LLM endpoint.",
         epilog="Configure the endpoint with OPENAI_API_KEY and/or OPENAI_BASE_URL, and "
-               "WOM_MODEL. Try `wom demo` for an offline demonstration.")
+               "WOM_MODEL. Try `wom demo` for an offline demonstration.\n\n"
+               + exit_status_help(ok="done", failed="failed (see the message)"))
     parser.add_argument("--version", action="version", version=f"wom-sdk {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for name in _COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as e:
-            # Only the module itself may be missing; a broken import inside it is a bug.
-            if name in _OPTIONAL_MODULES and e.name == name:
-                continue
-            raise
+    for module in _COMMANDS:
         module.register(subparsers)
     return parser
 
@@ -56,28 +45,34 @@ def main(argv: Sequence[str] | None = None, *,
     """Run ``wom`` with ``argv`` (default: the process arguments); the exit status.
 
     ``analyzer_factory`` replaces ``ReviewAnalyzer`` (called with its keyword
-    arguments): tests pass one whose HTTP client is a mock.
+    arguments) in every subcommand: tests pass one whose HTTP client is a mock.
     """
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:
         args = parser.parse_args(args_list)
     except SystemExit as e:  # argparse exits 2 on usage errors, 0 for --help/--version
-        return e.code if isinstance(e.code, int) else 2
+        return e.code if isinstance(e.code, int) else EXIT_USAGE
     if getattr(args, "func", None) is None:
         parser.print_help(sys.stderr)
-        return 2
+        return fail("no command given; choose one of the commands above", EXIT_USAGE)
     args.argv = args_list
     args.analyzer_factory = analyzer_factory
     try:
         status: int = args.func(args)
+    except WomError as e:
+        return fail(e.message, exit_status(e))
     except KeyboardInterrupt:
         # Outside a run's own handling (starting up, the report and eval commands).
-        print("\nInterrupted.", file=sys.stderr)
-        return 130
+        print(file=sys.stderr)
+        return fail("interrupted", EXIT_INTERRUPTED)
     except BrokenPipeError:
         # `wom ... | head`: the reader left; nothing to report.
-        return 1
+        return EXIT_FAILED
+    except OSError as e:
+        # A file that cannot be read or written (permissions, a full disk, a folder).
+        where = f": {e.filename}" if e.filename else ""
+        return fail(f"{e.strerror or e}{where}", EXIT_FAILED)
     return status
 
 

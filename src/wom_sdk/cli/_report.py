@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
+from .._constants import EXIT_OK
+from ..io._results import check_results_file
 from ..report._trend import TrendRule
+from ._common import (
+    add_connection_options,
+    api_key_from_env,
+    exit_status_help,
+    positive_int,
+    share,
+)
 
-__all__ = ["register"]
+__all__ = ["register", "run"]
 
 _DEFAULTS = TrendRule()
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add the ``report`` subcommand."""
+def register(subparsers: Any) -> None:
+    """Add ``report`` to the ``wom`` parser's subcommands."""
     p = subparsers.add_parser(
         "report",
         help="make a word-of-mouth report from batch results (JSONL)",
@@ -25,8 +34,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
             "writes) into one self-contained HTML page (charts embedded, no network) or "
             "Markdown. The input is streamed: memory does not grow with its size."
         ),
+        epilog=exit_status_help(ok="the report was written",
+                                failed="the report could not be made or written"),
     )
-    p.add_argument("results", help="batch results JSONL file")
+    p.add_argument("results", metavar="RESULTS.jsonl",
+                   help="batch results, as `wom analyze -o` writes them")
     p.add_argument(
         "-o",
         "--output",
@@ -44,45 +56,48 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="a font file for Chinese text in the charts "
         "(default: $WOM_REPORT_FONT, system CJK fonts, the report extra's font)",
     )
-    p.add_argument("--top-products", type=int, default=20, metavar="N")
+    p.add_argument("--top-products", type=positive_int, default=20, metavar="N",
+                   help="products in the per-product table (default %(default)s)")
     g = p.add_argument_group("trend alerts (see the rule printed in the report)")
     g.add_argument(
         "--alert-min-reviews",
-        type=int,
+        type=positive_int,
         default=_DEFAULTS.min_reviews,
         metavar="N",
         help="weeks with fewer analyzed reviews are not checked (default %(default)s)",
     )
     g.add_argument(
         "--alert-baseline-weeks",
-        type=int,
+        type=positive_int,
         default=_DEFAULTS.baseline_weeks,
         metavar="N",
         help="weeks in the baseline (default %(default)s)",
     )
     g.add_argument(
         "--alert-min-jump",
-        type=float,
+        type=share,
         default=_DEFAULTS.min_jump,
         metavar="SHARE",
         help="minimum rise over the baseline, e.g. 0.10 = 10 points (default %(default)s)",
     )
     g.add_argument(
         "--alert-min-count",
-        type=int,
+        type=positive_int,
         default=_DEFAULTS.min_count,
         metavar="N",
         help="minimum reviews behind an alert (default %(default)s)",
     )
     e = p.add_argument_group("aspect clustering (optional; calls the endpoint's /embeddings)")
-    e.add_argument("--embed-model", help="embedding model name; without it nothing is sent")
-    e.add_argument("--base-url", help="endpoint (default: $OPENAI_BASE_URL)")
-    e.add_argument("--cluster-threshold", type=float, default=0.8, metavar="COS")
+    e.add_argument("--embed-model", metavar="NAME",
+                   help="embedding model name; without it nothing is sent")
+    add_connection_options(e)
+    e.add_argument("--cluster-threshold", type=share, default=0.8, metavar="COS",
+                   help="cosine similarity that joins two aspects (default %(default)s)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Handle ``wom report``; returns the exit code."""
+    """``wom report``: the exit status."""
     from ..report import build_report
 
     fmt = args.format
@@ -91,9 +106,7 @@ def run(args: argparse.Namespace) -> int:
         output = "report.md" if fmt == "md" else "report.html"
     if fmt is None:
         fmt = "md" if output.lower().endswith((".md", ".markdown")) else "html"
-    if not os.path.isfile(args.results):
-        print(f"wom report: no such file: {args.results}", file=sys.stderr)
-        return 2
+    check_results_file(args.results)
     rule = TrendRule(
         min_reviews=args.alert_min_reviews,
         baseline_weeks=args.alert_baseline_weeks,
@@ -102,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
         std_multiplier=_DEFAULTS.std_multiplier,
         min_count=args.alert_min_count,
     )
-    embed = _openai_embedder(args.embed_model, args.base_url) if args.embed_model else None
+    embed = _embedder(args) if args.embed_model else None
     started = time.perf_counter()
     report = build_report(
         args.results,
@@ -127,22 +140,24 @@ def run(args: argparse.Namespace) -> int:
     )
     for note in report.data.notes:
         print(f"wom report: note: {note}", file=sys.stderr)
-    return 0
+    return EXIT_OK
 
 
-def _openai_embedder(
-    model: str, base_url: str | None
-) -> Callable[[list[str]], Sequence[Sequence[float]]]:
-    """``embed(texts)`` over an OpenAI-compatible ``/embeddings`` endpoint."""
+def _embedder(args: argparse.Namespace) -> Callable[[list[str]], Sequence[Sequence[float]]]:
+    """``embed(texts)`` over the endpoint's ``/embeddings``, configured like the analyzer."""
     import openai
 
-    url = base_url or os.environ.get("OPENAI_BASE_URL") or None
-    # Local servers need no key, but the client insists on one.
-    key = os.environ.get("OPENAI_API_KEY") or "not-needed"
-    client = openai.OpenAI(base_url=url, api_key=key)
+    from .._config import resolve_settings
+
+    # Arguments > OPENAI_API_KEY / OPENAI_BASE_URL, as for the analyzer; no endpoint at
+    # all is a ConfigurationError here, not a 401 from OpenAI after the aggregation.
+    settings = resolve_settings(model=args.embed_model, api_key=api_key_from_env(
+        args.api_key_env), base_url=args.base_url)
+    client = openai.OpenAI(base_url=settings.base_url,
+                           api_key=settings.api_key.get_secret_value())
 
     def embed(texts: list[str]) -> Sequence[Sequence[float]]:
-        response = client.embeddings.create(model=model, input=texts)
+        response = client.embeddings.create(model=settings.model, input=texts)
         return [d.embedding for d in sorted(response.data, key=lambda d: d.index)]
 
     return embed

@@ -7,15 +7,17 @@ mapping used is always explicit (``LabelMap.describe()`` is printed by
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import random
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
+
+from .._exceptions import InputError
+from ..io._columns import ASPECT, ID, LABEL, TEXT, find_column, require_column
+from ..io._readers import cell_text, open_rows
 
 __all__ = [
     "BINARY_LABELS",
@@ -60,7 +62,7 @@ class LabelMap:
         try:
             return self.mapping[_key(raw)]
         except KeyError:
-            raise ValueError(
+            raise InputError(
                 f"gold label {raw!r} is not in the label map ({self.describe()}); "
                 "give one with --label-map, e.g. '1=positive,0=negative'"
             ) from None
@@ -90,13 +92,13 @@ def parse_label_map(spec: str) -> LabelMap:
             raw, sep, label = part.partition(":")
         target = _SYNONYMS.get(label.strip().lower())
         if not sep or not raw.strip() or target is None:
-            raise ValueError(
+            raise InputError(
                 f"bad label map entry {part.strip()!r}: expected VALUE=LABEL with LABEL one of "
                 f"{', '.join(CANONICAL_LABELS)}"
             )
         mapping[_key(raw)] = target
     if not mapping:
-        raise ValueError("empty label map")
+        raise InputError("empty label map")
     return LabelMap(mapping, "given")
 
 
@@ -110,7 +112,7 @@ def infer_label_map(values: Iterable[object]) -> LabelMap:
         if keys <= set(candidate.mapping):
             return candidate
     unknown = sorted(keys - set(TEXT_LABELS.mapping))[:5]
-    raise ValueError(
+    raise InputError(
         f"cannot tell how to read the gold labels {unknown}; give a map with --label-map, "
         "e.g. '1=positive,0=negative'"
     )
@@ -144,85 +146,76 @@ class LabeledSet:
     total_rows: int
 
 
-_TEXT_COLUMNS = ("text", "review", "content", "sentence", "comment")
-
-
 def load_labeled(
     path: str | os.PathLike[str],
     *,
     text_column: str | None = None,
-    label_column: str = "label",
-    id_column: str = "id",
+    label_column: str | None = None,
+    id_column: str | None = None,
     aspect_column: str | None = None,
     label_map: LabelMap | str | None = None,
     limit: int | None = None,
     sample: int | None = None,
     seed: int = 0,
 ) -> LabeledSet:
-    """Read a labeled CSV/TSV or JSONL file.
+    """Read a labeled CSV/TSV, JSONL or Excel file, as ``wom analyze`` reads reviews.
 
-    ``text_column`` defaults to the first of text/review/content/sentence/comment
-    present. ``label_map`` is a ``LabelMap``, a spec for ``parse_label_map``, or
-    None to infer it from the values. ``sample`` draws that many rows at random
+    Columns follow the rule of ``wom analyze``: a column named here wins (and
+    a name the file does not have is an ``InputError`` listing its columns);
+    otherwise the text, label and id are found by their common names
+    (``text``/``review``/``评论``..., ``label``/``标签``..., ``id``/``编号``...).
+    Without an id column, ids are ``row-N`` as in ``wom analyze``'s output.
+    ``label_map`` is a ``LabelMap``, a spec for ``parse_label_map``, or None to
+    infer it from the values. ``sample`` draws that many rows at random
     (``random.Random(seed)``, kept in file order); ``limit`` then keeps the first
     rows. Rows with an empty text or label are skipped. Aspects (a list of
     ``{"term", "polarity"}``, JSON-encoded in a CSV cell) are read when
     ``aspect_column`` is given.
     """
-    rows = list(_read_rows(Path(path)))
-    total = len(rows)
-    if rows and text_column is None:
-        text_column = next((c for c in _TEXT_COLUMNS if c in rows[0]), None)
-        if text_column is None:
-            raise ValueError(f"no text column in {path}; columns: {sorted(rows[0])}")
-    for column in (text_column, label_column, aspect_column):
-        if rows and column is not None and column not in rows[0]:
-            raise ValueError(f"column {column!r} not in {path}; columns: {sorted(rows[0])}")
-    assert text_column is not None or not rows
+    with open_rows(os.fspath(path)) as source:
+        header = source.header
+        rows = list(source)
+        stats = source.stats
+    if stats.unreadable:
+        lines = ", ".join(map(str, stats.unreadable_lines))
+        raise InputError(f"{path}: {stats.unreadable} line(s) are not JSON objects "
+                         f"(line {lines})")
+    if isinstance(label_map, str):
+        label_map = parse_label_map(label_map)
+    if not rows:
+        return LabeledSet(items=(), label_map=label_map or BINARY_LABELS, total_rows=0)
+    text_col = require_column(header, TEXT, text_column)
+    label_col = require_column(header, LABEL, label_column)
+    id_col = find_column(header, ID, id_column)
+    aspect_col = find_column(header, ASPECT, aspect_column)
     indexed = [
-        (i, row)
-        for i, row in enumerate(rows)
-        if _present(row.get(text_column or "")) and _present(row.get(label_column))
+        (number, row)
+        for number, row in rows
+        if _present(row.get(text_col)) and _present(row.get(label_col))
     ]
     if sample is not None and sample < len(indexed):
         chosen = sorted(random.Random(seed).sample(range(len(indexed)), sample))
         indexed = [indexed[i] for i in chosen]
     if limit is not None:
         indexed = indexed[:limit]
-    if isinstance(label_map, str):
-        label_map = parse_label_map(label_map)
     if label_map is None:
-        label_map = infer_label_map(row[label_column] for _, row in indexed)
+        label_map = infer_label_map(row[label_col] for _, row in indexed)
     items = tuple(
         EvalItem(
-            id=str(row.get(id_column) or i),
-            text=str(row[text_column or ""]),
-            gold=label_map(row[label_column]),
-            gold_raw=str(row[label_column]),
-            aspects=_aspects(row.get(aspect_column)) if aspect_column else None,
+            id=(cell_text(row.get(id_col)) if id_col else None) or f"row-{number}",
+            text=str(row[text_col]),
+            gold=label_map(row[label_col]),
+            gold_raw=str(row[label_col]),
+            aspects=_aspects(row.get(aspect_col)) if aspect_col else None,
         )
-        for i, row in indexed
+        for number, row in indexed
     )
-    return LabeledSet(items=items, label_map=label_map, total_rows=total)
+    return LabeledSet(items=items, label_map=label_map, total_rows=len(rows))
 
 
 def _present(value: object) -> bool:
     # Not truthiness: a label of 0 is a label.
     return value is not None and str(value).strip() != ""
-
-
-def _read_rows(path: Path) -> Iterator[dict[str, Any]]:
-    suffix = path.suffix.lower()
-    with path.open("r", encoding="utf-8-sig", newline="") as fh:
-        if suffix in {".jsonl", ".ndjson", ".json"}:
-            for lineno, line in enumerate(fh, start=1):
-                if line.strip():
-                    try:
-                        yield json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        raise ValueError(f"{path}:{lineno}: not JSON: {exc}") from None
-        else:
-            yield from csv.DictReader(fh, delimiter="\t" if suffix == ".tsv" else ",")
 
 
 def _aspects(raw: object) -> tuple[AspectTerm, ...]:
@@ -231,9 +224,9 @@ def _aspects(raw: object) -> tuple[AspectTerm, ...]:
     try:
         value: Any = json.loads(raw) if isinstance(raw, str) else raw
     except json.JSONDecodeError as exc:
-        raise ValueError(f"aspects are not JSON ({exc}): {raw!r}") from None
+        raise InputError(f"aspects are not JSON ({exc}): {raw!r}") from None
     if not isinstance(value, Sequence):
-        raise ValueError(f"aspects must be a list of {{term, polarity}}, got {raw!r}")
+        raise InputError(f"aspects must be a list of {{term, polarity}}, got {raw!r}")
     return tuple(
         AspectTerm(str(a["term"]), str(a.get("polarity", "")).strip().lower()) for a in value
     )

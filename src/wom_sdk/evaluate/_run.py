@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..report._io import ResultRecord, coerce_record, read_results
+from ..io._results import ResultRecord, coerce_record, dump_line, read_results
 from ..text._textnorm import normalize_term
 from ..types import Usage
 from ._aspects import AspectScores, aspects_from_insight, match_terms, score_aspects
@@ -137,7 +137,8 @@ class EvalResult:
             f"{u.completion_tokens:,} completion = {u.total_tokens:,} tokens"
         )
         if model:
-            from .._pricing import PricesError, load_prices
+            from .._exceptions import PricesError
+            from .._pricing import load_prices
 
             try:
                 table = load_prices()
@@ -188,9 +189,9 @@ def run_eval(
             )
         new = [_with_input(coerce_record(r), it) for r, it in zip(fresh, todo, strict=True)]
         if cache_path is not None:
-            with cache_path.open("a", encoding="utf-8", newline="\n") as fh:
+            with cache_path.open("ab") as fh:
                 for rec in new:
-                    fh.write(rec.model_dump_json(exclude_none=True) + "\n")
+                    fh.write(dump_line(rec))
         for rec, it in zip(new, todo, strict=True):
             known[_cache_key(it.id, it.text)] = rec
     results = tuple(known[_cache_key(it.id, it.text)] for it in items)

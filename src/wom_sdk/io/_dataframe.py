@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .._exceptions import ConfigurationError
+from .._exceptions import ConfigurationError, InputError
 from ..types import BatchResult, ReviewRecord
+from ._columns import resolve_columns
 
 __all__ = ["INSIGHT_COLUMNS", "flatten", "records_from_frame", "to_frame"]
 
@@ -51,42 +52,50 @@ def _require_pandas() -> Any:
 def records_from_frame(
     df: Any,
     *,
-    text_column: str,
+    text_column: str | None = None,
     id_column: str | None = None,
     product_column: str | None = None,
     rating_column: str | None = None,
     date_column: str | None = None,
 ) -> Iterator[ReviewRecord]:
-    """One ``ReviewRecord`` per row; ids from ``id_column`` or the frame's index."""
-    columns = [c for c in (text_column, id_column, product_column, rating_column, date_column) if c]
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ConfigurationError(
-            f"column(s) {missing} not in the DataFrame; it has {list(map(str, df.columns))}"
-        )
+    """One ``ReviewRecord`` per row; ids from the id column, else the frame's index.
+
+    Columns are found by the rule ``wom analyze`` follows (``_columns``): named
+    ones win, the others are found by their common names (``product``,
+    ``评分``, ...), so a frame and the same data as a CSV make the same requests.
+    """
+    # Column labels need not be strings (0, 1, ... after read_csv(header=None)).
+    labels = {str(c): c for c in df.columns}
+    try:
+        cols = resolve_columns(list(labels), text=text_column, id=id_column,
+                               product=product_column, rating=rating_column,
+                               date=date_column, spelling="argument")
+    except InputError as e:
+        # The columns of a frame are the caller's arguments, not a file's content:
+        # analyze_dataframe has always answered a wrong name with ConfigurationError.
+        raise ConfigurationError(e.message) from None
     pd = _require_pandas()
 
     def value(row: Any, col: str | None) -> Any:
         if col is None:
             return None
-        v = row[col]
+        v = row[labels[col]]
         return None if v is None or (not isinstance(v, str) and pd.isna(v)) else v
 
     for index, row in df.iterrows():
-        text = value(row, text_column)
-        rating = value(row, rating_column)
+        text = value(row, cols.text)
+        rating = value(row, cols.rating)
         try:
             rating_value = float(rating) if rating is not None else None
         except (TypeError, ValueError):
             rating_value = None
-        rid = value(row, id_column) if id_column else index
-        date = value(row, date_column)
+        rid = value(row, cols.id) if cols.id else index
+        date = value(row, cols.date)
+        product = value(row, cols.product)
         yield ReviewRecord(
             id=str(rid),
             text="" if text is None else str(text),
-            product=str(value(row, product_column))
-            if value(row, product_column) is not None
-            else None,
+            product=str(product) if product is not None else None,
             rating=rating_value,
             date=str(date.date() if hasattr(date, "date") else date) if date is not None else None,
         )

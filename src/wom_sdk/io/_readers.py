@@ -10,6 +10,12 @@ exports from old shop systems often hold a few GBK or truncated bytes, and one
 bad byte should cost one replacement character, not the run. The replacements
 are counted (``ReadStats.replaced``) and shown in the summary.
 
+Two layers: ``open_rows`` yields each row as a mapping of header name to
+value (whatever the format), and ``open_source`` turns rows into
+``ReviewRecord`` objects with the columns found by the one rule of ``_columns``.
+``wom eval`` reads its labeled files through ``open_rows`` too, so a file that
+``wom analyze`` reads, ``wom eval`` reads the same way.
+
 Ids come from the id column when there is one; otherwise ``row-N``, where N is
 the line number (text, JSONL) or the data row number (CSV, Excel: 1 is the
 first row under the header). Ids must stay the same from one run to the next,
@@ -23,33 +29,29 @@ import itertools
 import json
 import re
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from .._exceptions import InputError
 from ..types import ReviewRecord
+from ._columns import ID, TEXT, Columns, is_column_name, resolve_columns
 
 __all__ = [
     "FORMATS",
-    "Columns",
-    "InputError",
     "ReadStats",
     "ReviewSource",
+    "Row",
+    "RowSource",
+    "cell_text",
     "count_lines",
+    "open_rows",
     "open_source",
 ]
 
 FORMATS = ("csv", "tsv", "jsonl", "txt", "xlsx")
-
-# Candidate column names, in order of preference (compared after _norm).
-TEXT_COLUMNS = ("text", "review", "content", "comment", "评论", "内容", "评价",
-                "body", "reviewbody", "review_text", "评论内容")
-ID_COLUMNS = ("id", "review_id", "reviewid", "评论id", "编号")
-PRODUCT_COLUMNS = ("product", "product_name", "item", "sku", "商品", "产品", "商品名称")
-RATING_COLUMNS = ("rating", "stars", "star", "score", "评分", "星级")
-DATE_COLUMNS = ("date", "created_at", "time", "timestamp", "日期", "时间", "评论时间")
 
 _EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
                ".json": "jsonl", ".txt": "txt", ".xlsx": "xlsx", ".xlsm": "xlsx"}
@@ -60,9 +62,8 @@ _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 _MAX_NOTED = 20
 _PANDAS_HINT = "pip install 'wom-sdk[pandas]'"
 
-
-class InputError(ValueError):
-    """Raised when the input cannot be read as asked (a usage error: exit status 2)."""
+#: One row: its number (data row for CSV and Excel, line for JSONL and text) and its fields.
+Row = tuple[int, Mapping[str, Any]]
 
 
 @dataclass
@@ -82,62 +83,9 @@ class ReadStats:
             self.unreadable_lines.append(line)
 
 
-@dataclass(frozen=True)
-class Columns:
-    """Which field holds what; ``text`` is required, the others optional."""
-
-    text: str
-    id: str | None = None
-    product: str | None = None
-    rating: str | None = None
-    date: str | None = None
-
-    @property
-    def known(self) -> frozenset[str]:
-        return frozenset(c for c in (self.text, self.id, self.product, self.rating, self.date)
-                         if c is not None)
-
-
-def _norm(name: str) -> str:
-    return name.strip().lower().replace(" ", "_").replace("-", "_")
-
-
-def _pick(header: Sequence[str], asked: str | None, candidates: Sequence[str],
-          what: str) -> str | None:
-    by_norm: dict[str, str] = {}
-    for h in header:
-        by_norm.setdefault(_norm(h), h)
-    if asked is not None:
-        if asked in header:
-            return asked
-        if _norm(asked) in by_norm:
-            return by_norm[_norm(asked)]
-        raise InputError(f"--{what}-column {asked!r} is not a column of the input; "
-                         f"columns: {_listing(header)}")
-    return next((by_norm[c] for c in candidates if c in by_norm), None)
-
-
-def _listing(header: Sequence[str]) -> str:
-    return ", ".join(repr(h) for h in header) if header else "(none)"
-
-
-def resolve_columns(header: Sequence[str], *, text: str | None = None, id: str | None = None,
-                    product: str | None = None, rating: str | None = None,
-                    date: str | None = None) -> Columns:
-    """The columns to use: the ones asked for, else the first known name present."""
-    text_col = _pick(header, text, TEXT_COLUMNS, "text")
-    if text_col is None:
-        raise InputError(
-            f"no review text column found; columns: {_listing(header)}. "
-            f"Name it with --text-column (looked for: {', '.join(TEXT_COLUMNS)})")
-    return Columns(text=text_col, id=_pick(header, id, ID_COLUMNS, "id"),
-                   product=_pick(header, product, PRODUCT_COLUMNS, "product"),
-                   rating=_pick(header, rating, RATING_COLUMNS, "rating"),
-                   date=_pick(header, date, DATE_COLUMNS, "date"))
-
-
 # -- turning one row into a record ------------------------------------------------------------
-def _str(value: Any) -> str | None:
+def cell_text(value: Any) -> str | None:
+    """A cell as text (None when empty): Excel's 17.0 is "17", a date its ISO form."""
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
@@ -153,7 +101,7 @@ def _rating(value: Any) -> float | None:
         return None
     if isinstance(value, int | float):
         return float(value)
-    s = _str(value)
+    s = cell_text(value)
     # "4星", "4/5", "4.5 stars": the first number is the rating.
     m = _NUMBER.search(s) if s else None
     return float(m.group()) if m else None
@@ -164,11 +112,11 @@ def _record(row: Mapping[str, Any], cols: Columns, number: int) -> ReviewRecord:
     extra = {k: v for k, v in row.items()
              if k not in cols.known and v not in (None, "") and isinstance(k, str)}
     return ReviewRecord(
-        id=(_str(row.get(cols.id)) if cols.id else None) or f"row-{number}",
+        id=(cell_text(row.get(cols.id)) if cols.id else None) or f"row-{number}",
         text="" if text is None else (text if isinstance(text, str) else str(text)),
-        product=_str(row.get(cols.product)) if cols.product else None,
+        product=cell_text(row.get(cols.product)) if cols.product else None,
         rating=_rating(row.get(cols.rating)) if cols.rating else None,
-        date=_str(row.get(cols.date)) if cols.date else None,
+        date=cell_text(row.get(cols.date)) if cols.date else None,
         extra=extra,
     )
 
@@ -200,40 +148,39 @@ def _sniff(first_line: bytes) -> str:
     line = first_line.removeprefix(_BOM).decode("utf-8", "replace").strip()
     if line.startswith(("{", '"', "[")):
         return "jsonl"
-    if _norm(line) in TEXT_COLUMNS:
+    if is_column_name(line, TEXT):
         return "csv"  # a one-column CSV: its header is just the text column's name
     for fmt, delimiter in (("tsv", "\t"), ("csv", ",")):
         if delimiter in line:
             header = next(csv.reader([line], delimiter=delimiter))
             # A review with a comma in it is not a header: a header names a known column.
-            known = {*TEXT_COLUMNS, *ID_COLUMNS}
-            if any(_norm(h) in known for h in header):
+            if any(is_column_name(h, TEXT, ID) for h in header):
                 return fmt
     return "txt"
 
 
-# -- the readers ------------------------------------------------------------------------------
-def _read_delimited(lines: Iterator[str], delimiter: str, opts: Mapping[str, str | None],
-                    stats: ReadStats) -> tuple[Columns, list[str], Iterator[ReviewRecord]]:
-    reader = csv.reader(lines, delimiter=delimiter)
-    header = next(reader, None)
-    if header is None:
-        raise InputError("the input is empty: expected a header row")
-    header = [h.strip() for h in header]
-    cols = resolve_columns(header, **opts)
+# -- the row readers: (header, rows) for each format ------------------------------------------
+_Rows = tuple[list[str], Iterator[Row]]
 
-    def rows() -> Iterator[ReviewRecord]:
+
+def _delimited_rows(lines: Iterator[str], delimiter: str, stats: ReadStats) -> _Rows:
+    reader = csv.reader(lines, delimiter=delimiter)
+    first = next(reader, None)
+    if first is None:
+        raise InputError("the input is empty: expected a header row")
+    header = [h.strip() for h in first]
+
+    def rows() -> Iterator[Row]:
         for number, values in enumerate(reader, start=1):
             if not any(v.strip() for v in values):
                 continue  # a blank line between rows (or at the end) is not a review
             stats.rows += 1
-            yield _record(dict(zip(header, values, strict=False)), cols, number)
+            yield number, dict(zip(header, values, strict=False))
 
-    return cols, header, rows()
+    return header, rows()
 
 
-def _read_jsonl(lines: Iterator[str], opts: Mapping[str, str | None],
-                stats: ReadStats) -> tuple[Columns, list[str], Iterator[ReviewRecord]]:
+def _jsonl_rows(lines: Iterator[str], stats: ReadStats) -> _Rows:
     # The first object names the fields; later lines are read with the same names.
     numbered = enumerate(lines, start=1)
     first: tuple[int, dict[str, Any]] | None = None
@@ -243,21 +190,19 @@ def _read_jsonl(lines: Iterator[str], opts: Mapping[str, str | None],
             first = (number, obj)
             break
     if first is None:
-        return Columns(text="text"), [], iter(())
-    header = list(first[1])
-    cols = resolve_columns(header, **opts)
+        return [], iter(())
 
-    def rows() -> Iterator[ReviewRecord]:
+    def rows() -> Iterator[Row]:
         assert first is not None
         stats.rows += 1
-        yield _record(first[1], cols, first[0])
+        yield first
         for number, line in numbered:
             obj = _json_row(line, number, stats)
             if obj is not None:
                 stats.rows += 1
-                yield _record(obj, cols, number)
+                yield number, obj
 
-    return cols, header, rows()
+    return list(first[1]), rows()
 
 
 def _json_row(line: str, number: int, stats: ReadStats) -> dict[str, Any] | None:
@@ -279,16 +224,18 @@ def _json_row(line: str, number: int, stats: ReadStats) -> dict[str, Any] | None
     return obj
 
 
-def _read_txt(lines: Iterator[str], stats: ReadStats) -> Iterator[ReviewRecord]:
-    for number, line in enumerate(lines, start=1):
-        text = line.strip()
-        if text:
-            stats.rows += 1
-            yield ReviewRecord(id=f"row-{number}", text=text)
+def _txt_rows(lines: Iterator[str], stats: ReadStats) -> _Rows:
+    def rows() -> Iterator[Row]:
+        for number, line in enumerate(lines, start=1):
+            text = line.strip()
+            if text:
+                stats.rows += 1
+                yield number, {"text": text}
+
+    return ["text"], rows()
 
 
-def _read_xlsx(path: Path, opts: Mapping[str, str | None],
-               stats: ReadStats) -> tuple[Columns, list[str], Iterator[ReviewRecord]]:
+def _xlsx_rows(path: Path, stats: ReadStats) -> _Rows:
     try:
         import openpyxl
     except ImportError:
@@ -300,48 +247,67 @@ def _read_xlsx(path: Path, opts: Mapping[str, str | None],
     if first is None:
         wb.close()
         raise InputError(f"{path} has no rows: expected a header row")
-    header = [_str(h) or f"column_{i + 1}" for i, h in enumerate(first)]
-    cols = resolve_columns(header, **opts)
+    header = [cell_text(h) or f"column_{i + 1}" for i, h in enumerate(first)]
 
-    def rows() -> Iterator[ReviewRecord]:
+    def rows() -> Iterator[Row]:
         try:
             for number, values in enumerate(sheet_rows, start=1):
                 if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                     continue
                 stats.rows += 1
-                yield _record(dict(zip(header, values, strict=False)), cols, number)
+                yield number, dict(zip(header, values, strict=False))
         finally:
             wb.close()
 
-    return cols, header, rows()
+    return header, rows()
 
 
 # -- opening a source -------------------------------------------------------------------------
-class ReviewSource:
-    """An opened input: its format and columns, and one pass over its records."""
+class RowSource:
+    """An opened input: its format and header, and one pass over its rows."""
 
-    def __init__(self, name: str, fmt: str, columns: Columns | None, header: list[str],
-                 records: Iterator[ReviewRecord], stats: ReadStats,
-                 stream: IO[bytes] | None) -> None:
+    def __init__(self, name: str, fmt: str, header: list[str], rows: Iterator[Row],
+                 stats: ReadStats, stream: IO[bytes] | None) -> None:
         self.name = name
         self.format = fmt
-        self.columns = columns
         self.header = header
         self.stats = stats
-        self._records = records
+        self._rows = rows
         self._stream = stream
 
-    def __iter__(self) -> Iterator[ReviewRecord]:
-        return self._records
+    def __iter__(self) -> Iterator[Row]:
+        return self._rows
 
     def close(self) -> None:
         # Closing the generator runs its `finally` (an Excel workbook is closed there)
         # even when --limit stopped reading early.
-        close = getattr(self._records, "close", None)
+        close = getattr(self._rows, "close", None)
         if close is not None:
             close()
         if self._stream is not None and self._stream is not _stdin():
             self._stream.close()
+
+    def __enter__(self) -> RowSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class ReviewSource:
+    """An opened input of reviews: its format and columns, and one pass over its records."""
+
+    def __init__(self, rows: RowSource, columns: Columns) -> None:
+        self.rows = rows
+        self.columns = columns
+        self.name, self.format, self.header = rows.name, rows.format, rows.header
+        self.stats = rows.stats  # the same object: counts as the records are read
+
+    def __iter__(self) -> Iterator[ReviewRecord]:
+        return (_record(row, self.columns, number) for number, row in self.rows)
+
+    def close(self) -> None:
+        self.rows.close()
 
     def __enter__(self) -> ReviewSource:
         return self
@@ -352,6 +318,50 @@ class ReviewSource:
 
 def _stdin() -> IO[bytes]:
     return sys.stdin.buffer
+
+
+def open_rows(path: str, *, fmt: str | None = None, stdin: IO[bytes] | None = None) -> RowSource:
+    """Open ``path`` (``-`` for standard input) and read its header; rows stream lazily."""
+    if fmt is not None and fmt not in FORMATS:
+        raise InputError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
+    stats = ReadStats()
+    if path != "-":
+        p = Path(path)
+        if not p.is_file():
+            raise InputError(f"input file not found: {path}")
+        fmt = fmt or _EXTENSIONS.get(p.suffix.lower())
+        if fmt == "xlsx":
+            header, rows = _xlsx_rows(p, stats)
+            return RowSource(path, "xlsx", header, rows, stats, None)
+        stream: IO[bytes] = p.open("rb")
+    else:
+        if fmt == "xlsx":
+            raise InputError("an .xlsx workbook cannot be read from standard input; "
+                             "give its file name")
+        stream = stdin if stdin is not None else _stdin()
+    try:
+        return _open_text(path, fmt, stream, stats)
+    except BaseException:
+        if path != "-":
+            stream.close()
+        raise
+
+
+def _open_text(name: str, fmt: str | None, stream: IO[bytes], stats: ReadStats) -> RowSource:
+    raw_lines: Iterator[bytes] = iter(stream)
+    if fmt is None:
+        # Peek at one line only; it is put back in front of the stream.
+        first = stream.readline()
+        fmt = _sniff(first)
+        raw_lines = itertools.chain([first], stream)
+    lines = _lines(raw_lines, stats)
+    if fmt == "txt":
+        header, rows = _txt_rows(lines, stats)
+    elif fmt == "jsonl":
+        header, rows = _jsonl_rows(lines, stats)
+    else:
+        header, rows = _delimited_rows(lines, "\t" if fmt == "tsv" else ",", stats)
+    return RowSource(name, fmt, header, rows, stats, stream)
 
 
 def open_source(
@@ -366,49 +376,20 @@ def open_source(
     stdin: IO[bytes] | None = None,
 ) -> ReviewSource:
     """Open ``path`` (``-`` for standard input) and check its columns; records stream lazily."""
-    if fmt is not None and fmt not in FORMATS:
-        raise InputError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
-    opts = {"text": text_column, "id": id_column, "product": product_column,
-            "rating": rating_column, "date": date_column}
-    stats = ReadStats()
-    if path != "-":
-        p = Path(path)
-        if not p.is_file():
-            raise InputError(f"input file not found: {path}")
-        fmt = fmt or _EXTENSIONS.get(p.suffix.lower())
-        if fmt == "xlsx":
-            cols, header, records = _read_xlsx(p, opts, stats)
-            return ReviewSource(path, "xlsx", cols, header, records, stats, None)
-        stream: IO[bytes] = p.open("rb")
-    else:
-        if fmt == "xlsx":
-            raise InputError("an .xlsx workbook cannot be read from standard input; "
-                             "give its file name")
-        stream = stdin if stdin is not None else _stdin()
+    rows = open_rows(path, fmt=fmt, stdin=stdin)
     try:
-        return _open_text(path, fmt, stream, opts, stats)
+        if rows.format == "txt" or not rows.header:
+            # A text file is one review a line; a JSONL without one readable
+            # object has no names to check (and nothing to read).
+            columns = Columns(text="text")
+        else:
+            columns = resolve_columns(rows.header, text=text_column, id=id_column,
+                                      product=product_column, rating=rating_column,
+                                      date=date_column)
     except BaseException:
-        if path != "-":
-            stream.close()
+        rows.close()
         raise
-
-
-def _open_text(name: str, fmt: str | None, stream: IO[bytes],
-               opts: Mapping[str, str | None], stats: ReadStats) -> ReviewSource:
-    raw_lines: Iterator[bytes] = iter(stream)
-    if fmt is None:
-        # Peek at one line only; it is put back in front of the stream.
-        first = stream.readline()
-        fmt = _sniff(first)
-        raw_lines = itertools.chain([first], stream)
-    lines = _lines(raw_lines, stats)
-    if fmt == "txt":
-        return ReviewSource(name, fmt, None, [], _read_txt(lines, stats), stats, stream)
-    if fmt == "jsonl":
-        cols, header, records = _read_jsonl(lines, opts, stats)
-    else:
-        cols, header, records = _read_delimited(lines, "\t" if fmt == "tsv" else ",", opts, stats)
-    return ReviewSource(name, fmt, cols, header, records, stats, stream)
+    return ReviewSource(rows, columns)
 
 
 def count_lines(path: str) -> int | None:
@@ -425,4 +406,3 @@ def count_lines(path: str) -> int | None:
             n += block.count(b"\n")
             last = block[-1:]
     return n + (last != b"\n")
-

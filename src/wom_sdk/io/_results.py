@@ -1,235 +1,255 @@
-"""The JSONL output of ``wom analyze``: append as results arrive, resume after a kill.
+"""The JSONL result line: one model (``ResultRecord``), its writer and its reader.
 
-One line per review (``BatchResult.to_line()``), written whole and flushed at
-once, so a run that is killed keeps everything it finished. Starting again
-reads the ids already in the file and skips them; the only damage a kill can
-do is a cut last line, which is dropped (the file is truncated back to the last
-complete line) before anything is appended.
+``wom analyze`` writes one line per review, ``BatchResult.to_line()`` gives the
+same line as a dict, ``wom report`` and ``wom eval`` read it back, and resuming
+a run reads it to know which reviews are done. All of them go through this
+module, so the line has one schema::
 
-Rewrites (``--retry-errors``, or a file with broken lines in the middle) go to
-a temporary file in the same folder that then replaces the output with
-``os.replace``: at every moment the output is either the old file or the new
-one, never half of each.
+    {"wom": 1, "id": ..., "text": ..., "product": ..., "rating": ..., "date": ...,
+     "extra": {...}, "insight": {ReviewInsight} | null,
+     "error": {"kind", "type", "message", ...} | null}
 
-Two runs appending to one file would analyze and write the same reviews twice,
-so the file is locked (``flock``, where the platform has it) while a run owns it.
+``product``, ``rating`` and ``date`` are left out when unknown and ``extra``
+(the input's other columns) when empty; ``insight`` and ``error`` are always
+there, exactly one of them set.
+
+``"wom"`` is the version of this schema, first in every line: a file of
+results tells itself apart from any other JSONL by its first bytes, and a line
+that strays into it from elsewhere does not have it. Lines written before the
+marker existed have none; they are read all the same.
+
+Writing is strict (``ResultRecord.from_result`` refuses a result that has both
+or neither of insight and error); reading is lenient, so that files of older
+versions and of other tools still make a report: unknown keys are ignored and
+numbers are accepted where the schema has strings (an id of ``17``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from enum import Enum
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from ..types import BatchResult
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-try:  # POSIX only; elsewhere two concurrent runs are the user's business.
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
+from .._exceptions import InputError
+from ..types import BatchResult, ReviewInsight
+from ._columns import TEXT, find_column
 
-__all__ = ["ExistingOutput", "OutputBusyError", "OutputMode", "ResultWriter", "dump_line"]
+__all__ = [
+    "RESULTS_SCHEMA",
+    "SCHEMA_KEY",
+    "UNREADABLE_KIND",
+    "RecordError",
+    "ResultRecord",
+    "check_results_file",
+    "coerce_record",
+    "dump_line",
+    "parse_line",
+    "read_results",
+]
 
-
-class OutputMode(Enum):
-    """What to do with an output file that already has results."""
-
-    RESUME = "resume"  # keep every line, skip their ids
-    OVERWRITE = "overwrite"  # start over
-    RETRY_ERRORS = "retry_errors"  # keep only the successes, analyze the rest again
-
-
-class OutputBusyError(OSError):
-    """Raised when another process is writing the same output file."""
-
-
-@dataclass
-class ExistingOutput:
-    """What was found in the output before this run appended to it."""
-
-    #: ids with a line (insight or error): this run skips them
-    done: set[str] = field(default_factory=set)
-    ok: int = 0
-    failed: int = 0
-    #: error lines removed by --retry-errors (their reviews run again)
-    retried: int = 0
-    #: a cut last line (a killed run) that was dropped
-    truncated_line: bool = False
-    #: complete lines that were not results, or repeated an id; removed
-    broken_lines: int = 0
-    duplicate_lines: int = 0
+#: The version of the line's schema that this code writes.
+RESULTS_SCHEMA = 1
+#: ``error.kind`` given to a line that is not valid JSON or not a result: a batch
+#: that was killed mid-write leaves a cut last line, and the report should still
+#: be made (and say how many lines were lost) rather than fail.
+UNREADABLE_KIND = "unreadable_line"
 
 
-def dump_line(result: BatchResult) -> bytes:
+class RecordError(BaseModel):
+    """Why a review has no insight: the ``error`` object of a result line.
+
+    Only ``kind`` is required of lines from older versions or other tools; a
+    report needs nothing more.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore", coerce_numbers_to_str=True)
+
+    kind: str = "error"
+    type: str | None = None
+    message: str | None = None
+    status_code: int | None = None
+    request_id: str | None = None
+    attempts: int | None = None
+
+
+class ResultRecord(BaseModel):
+    """One review as a result line has it: its input fields, and its insight or its error."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", coerce_numbers_to_str=True,
+                              validate_by_name=True, validate_by_alias=True)
+
+    #: the schema version of the line; None for lines written before it existed
+    schema_version: int | None = Field(default=None, alias="wom")
+    id: str | None = None
+    text: str | None = None
+    product: str | None = None
+    rating: float | None = None
+    date: str | None = None
+    #: the input's other columns, carried through unchanged
+    extra: dict[str, Any] = Field(default_factory=dict)
+    insight: ReviewInsight | None = None
+    error: RecordError | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the review was analyzed (an insight and no error)."""
+        return self.insight is not None and self.error is None
+
+    @classmethod
+    def from_result(cls, result: BatchResult) -> ResultRecord:
+        """The line of one batch result; refuses a result with both or neither outcome."""
+        if (result.insight is None) == (result.error is None):
+            raise ValueError(f"result {result.id!r} must have exactly one of insight and error")
+        r = result.record
+        error = None
+        if result.error is not None:
+            error = RecordError.model_construct(**result.error.model_dump())
+        # Every field comes from validated models already: no second validation
+        # on the hot path of writing a run's lines.
+        return cls.model_construct(schema_version=RESULTS_SCHEMA, id=result.id, text=r.text,
+                                   product=r.product, rating=r.rating, date=r.date,
+                                   extra=r.extra, insight=result.insight, error=error)
+
+    def to_line(self) -> dict[str, Any]:
+        """The line as a JSON-ready dict, in the order written (always the current schema)."""
+        line: dict[str, Any] = {SCHEMA_KEY: RESULTS_SCHEMA, "id": self.id, "text": self.text}
+        for key in ("product", "rating", "date"):
+            value = getattr(self, key)
+            if value is not None:
+                line[key] = value
+        if self.extra:
+            line["extra"] = self.extra
+        line["insight"] = self.insight.model_dump(mode="json") if self.insight else None
+        line["error"] = (
+            self.error.model_dump(mode="json", exclude_none=True) if self.error else None
+        )
+        return line
+
+
+#: The key of the schema version, first in every line.
+SCHEMA_KEY: str = ResultRecord.model_fields["schema_version"].alias or ""
+#: Keys only a result line has; a line with none of them is not one.
+_RESULT_KEYS = frozenset({SCHEMA_KEY, "insight", "error"})
+
+
+def dump_line(result: BatchResult | ResultRecord) -> bytes:
     """One output line: compact JSON, non-ASCII kept readable, newline-terminated."""
-    text = json.dumps(result.to_line(), ensure_ascii=False, separators=(",", ":"))
+    record = result if isinstance(result, ResultRecord) else ResultRecord.from_result(result)
+    text = json.dumps(record.to_line(), ensure_ascii=False, separators=(",", ":"))
     # A lone surrogate (from a JSON input's "\ud800") cannot be UTF-8; written as
     # its JSON escape it stays valid JSON and keeps what the input said.
     return text.encode("utf-8", "backslashreplace") + b"\n"
 
 
-def _parse(raw: bytes) -> dict[str, Any] | None:
-    try:
-        obj = json.loads(raw)
-    except ValueError:
-        return None
-    if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
-        return None
-    return obj
+def parse_line(raw: str | bytes) -> ResultRecord:
+    """One result line; raises pydantic's ``ValidationError`` when it is not one."""
+    # Pydantic parses and validates in one pass (in Rust): far faster than
+    # json.loads followed by model_validate.
+    return ResultRecord.model_validate_json(raw)
 
 
-def _is_ok(obj: dict[str, Any]) -> bool:
-    return obj.get("insight") is not None and obj.get("error") is None
+def read_results(path: str | os.PathLike[str]) -> Iterator[ResultRecord]:
+    """Stream the records of a batch JSONL file, one line at a time.
 
-
-@dataclass
-class _Scan:
-    found: ExistingOutput
-    #: byte offset just past the last complete line
-    good_end: int
-    #: the last line is whole JSON but lacks its newline (edited by hand)
-    needs_newline: bool
-    needs_rewrite: bool
-
-
-def _lines_with_ends(fh: IO[bytes]) -> Iterator[tuple[bytes, int]]:
-    fh.seek(0)
-    end = 0
-    for raw in fh:
-        end += len(raw)
-        yield raw, end
-
-
-def _keep(obj: dict[str, Any] | None, found: ExistingOutput, mode: OutputMode) -> bool:
-    """Whether a line stays (and counts), updating ``found``."""
-    if obj is None:
-        found.broken_lines += 1
-        return False
-    if obj["id"] in found.done:
-        found.duplicate_lines += 1
-        return False
-    if not _is_ok(obj):
-        if mode is OutputMode.RETRY_ERRORS:
-            found.retried += 1
-            return False
-        found.failed += 1
-    else:
-        found.ok += 1
-    found.done.add(obj["id"])
-    return True
-
-
-def _scan(fh: IO[bytes], mode: OutputMode) -> _Scan:
-    found = ExistingOutput()
-    good_end = 0
-    needs_newline = False
-    for raw, end in _lines_with_ends(fh):
-        if not raw.strip():
-            good_end = end
-            continue
-        obj = _parse(raw)
-        if not raw.endswith(b"\n"):
-            # The last line, cut by a kill: unless it happens to be whole, drop it.
-            if obj is None:
-                found.truncated_line = True
-                break
-            needs_newline = True
-        _keep(obj, found, mode)
-        good_end = end
-    dirty = found.broken_lines or found.duplicate_lines or found.retried
-    return _Scan(found, good_end, needs_newline, bool(dirty))
-
-
-def _rewrite(path: Path, mode: OutputMode) -> ExistingOutput:
-    """Copy the lines that stay to a temporary file, then replace the output with it."""
-    found = ExistingOutput()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with path.open("rb") as src, tmp.open("wb") as dst:
-            for raw, _ in _lines_with_ends(src):
-                if not raw.strip():
-                    continue
-                obj = _parse(raw)
-                if not raw.endswith(b"\n") and obj is None:
-                    found.truncated_line = True
-                    break
-                if _keep(obj, found, mode):
-                    dst.write(raw if raw.endswith(b"\n") else raw + b"\n")
-            dst.flush()
-            os.fsync(dst.fileno())
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    return found
-
-
-class ResultWriter:
-    """Appends results to a JSONL file; ``open`` prepares it and says what is done already."""
-
-    def __init__(self, path: str | Path, mode: OutputMode = OutputMode.RESUME) -> None:
-        self.path = Path(path)
-        self.mode = mode
-        self.written = 0
-        self._fh: IO[bytes] | None = None
-
-    def open(self) -> ExistingOutput:
-        """Lock the file, then repair, rewrite or empty it as the mode says."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fh = self._lock(self.path.open("a+b"))
-        if self.mode is OutputMode.OVERWRITE:
-            fh.truncate(0)
-            self._fh = fh
-            return ExistingOutput()
-        scan = _scan(fh, self.mode)
-        found = scan.found
-        if scan.needs_rewrite:
-            found = _rewrite(self.path, self.mode)
-            # os.replace swapped the file under our lock: lock the new one.
-            fh.close()
-            fh = self._lock(self.path.open("a+b"))
-        else:
-            if found.truncated_line:
-                fh.truncate(scan.good_end)
-            if scan.needs_newline:
-                fh.write(b"\n")
-                fh.flush()
-        self._fh = fh
-        return found
-
-    def _lock(self, fh: IO[bytes]) -> IO[bytes]:
-        if fcntl is not None:
+    Blank lines are skipped. A line that is not a valid record is yielded as a
+    failed record (``error.kind == "unreadable_line"``) so that it is counted
+    in the report instead of silently dropped or aborting it.
+    """
+    with Path(path).open("r", encoding="utf-8-sig") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
             try:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                fh.close()
-                raise OutputBusyError(
-                    f"another process is writing {self.path} (a `wom analyze` still "
-                    "running?); wait for it, or choose another output file") from None
-        return fh
+                yield parse_line(line)
+            except ValidationError as exc:
+                yield ResultRecord(
+                    id=f"line {lineno}",
+                    error=RecordError(
+                        kind=UNREADABLE_KIND,
+                        type=type(exc).__name__,
+                        message=f"{path}:{lineno}: {exc.errors()[0]['msg']}",
+                    ),
+                )
 
-    def write(self, result: BatchResult) -> None:
-        """Append one result and flush it to the operating system at once."""
-        assert self._fh is not None, "open() first"
-        self._fh.write(dump_line(result))
-        self._fh.flush()
-        self.written += 1
 
-    def close(self) -> None:
-        fh, self._fh = self._fh, None
-        if fh is not None:
-            fh.flush()
-            with contextlib.suppress(OSError):  # e.g. a pipe or a full disk at the very end
-                os.fsync(fh.fileno())
-            fh.close()  # closing releases the lock
+def check_results_file(path: str | os.PathLike[str]) -> None:
+    """Raise ``InputError`` unless ``path`` is a results file (its first line says so).
 
-    def __enter__(self) -> ResultWriter:
-        return self
+    A file of reviews given where results are expected would otherwise make a
+    report of nothing but failures; the message says what the file looks like.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"results file not found: {path}")
+    with p.open("rb") as fh:
+        first = next((line for line in fh if line.strip()), None)
+    if first is None:
+        return  # an empty run: a report of nothing, honestly
+    line = first.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace").strip()
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        obj = None
+    if isinstance(obj, dict) and _RESULT_KEYS & obj.keys():
+        return
+    fields = list(obj) if isinstance(obj, dict) else _header_fields(line)
+    column = find_column(fields, TEXT) if fields else None
+    hint = (f"; it looks like reviews (column {column!r}): analyze them first with "
+            f"`wom analyze {path} -o results.jsonl`" if column is not None else "")
+    raise InputError(f"{path} is not a results file of `wom analyze` (one JSON line per "
+                     f"review, with an insight or an error){hint}")
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+
+def _header_fields(line: str) -> list[str]:
+    delimiter = "\t" if "\t" in line else ","
+    return [h.strip().strip('"') for h in line.split(delimiter)]
+
+
+def coerce_record(obj: Any) -> ResultRecord:
+    """Accept a record, a mapping (a parsed JSONL line) or a batch result object."""
+    if isinstance(obj, ResultRecord):
+        return obj
+    if isinstance(obj, BatchResult):
+        return ResultRecord.from_result(obj)
+    if isinstance(obj, ReviewInsight):
+        return ResultRecord(insight=obj)
+    if isinstance(obj, Mapping):
+        data = dict(obj)
+        if "date" in data:
+            data["date"] = _date_str(data["date"])
+        return ResultRecord.model_validate(data)
+    if isinstance(obj, str | bytes):
+        return parse_line(obj)
+    # Any other object with ``.insight`` / ``.error`` (and maybe ``.record``).
+    source = getattr(obj, "record", obj)
+    error = getattr(obj, "error", None)
+    if error is not None and not isinstance(error, Mapping | BaseModel):
+        error = {
+            "kind": getattr(error, "kind", "error"),
+            "type": type(error).__name__,
+            "message": str(error),
+        }
+    elif isinstance(error, BaseModel) and not isinstance(error, RecordError):
+        error = error.model_dump()
+    return ResultRecord.model_validate(
+        {
+            "id": getattr(obj, "id", None),
+            "text": getattr(source, "text", None),
+            "product": getattr(source, "product", None),
+            "rating": getattr(source, "rating", None),
+            "date": _date_str(getattr(source, "date", None)),
+            "insight": getattr(obj, "insight", None),
+            "error": error,
+        }
+    )
+
+
+def _date_str(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    iso = getattr(value, "isoformat", None)
+    return str(iso()) if callable(iso) else str(value)

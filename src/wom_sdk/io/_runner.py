@@ -24,24 +24,17 @@ from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from .._constants import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from .._pricing import PriceTable
+from ._output import ResultWriter
 from ._progress import Progress, RunSummary
 from ._readers import ReviewSource, count_lines
-from ._results import ResultWriter
 
 if TYPE_CHECKING:
     from .._client import ReviewAnalyzer
     from ..types import BatchResult, ReviewRecord
 
-__all__ = [
-    "ENDPOINT_KINDS",
-    "EXIT_FAILED",
-    "EXIT_INTERRUPTED",
-    "EXIT_OK",
-    "EXIT_USAGE",
-    "STOP_AFTER",
-    "BatchRun",
-]
+__all__ = ["ENDPOINT_KINDS", "STOP_AFTER", "BatchRun"]
 
 #: Endpoint failures in a row (none of them written) after which a run stops.
 STOP_AFTER = 10
@@ -50,7 +43,6 @@ ENDPOINT_KINDS = frozenset({"api", "connection", "timeout", "http_status", "auth
                             "rate_limit", "server", "configuration", "local_server"})
 #: Failures decided before any request: they say nothing about the endpoint.
 _NO_ANSWER_KINDS = frozenset({"invalid_review", "internal"})
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class BatchRun:
@@ -153,7 +145,7 @@ class BatchRun:
 
     # -- the run ------------------------------------------------------------------------------
     def run(self) -> int:
-        """Analyze, write and summarize; the exit status."""
+        """Analyze, write and summarize; the exit status (``EXIT_*`` of ``_constants``)."""
         existing = self.writer.open()
         s = self.summary
         self._done = existing.done

@@ -54,7 +54,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from .._constants import LOCAL_PLACEHOLDER_KEY
-from .._exceptions import WomError
+from .._exceptions import LocalExtraMissingError, LocalServerError
 from ._child import CHAT_FORMAT
 
 __all__ = [
@@ -105,24 +105,6 @@ class _Unset:
 
 
 _UNSET = _Unset()
-
-
-class LocalServerError(WomError):
-    """Raised when the local model server cannot be started or has died."""
-
-    kind = "local_server"
-
-    def __init__(self, message: str, *, log_path: Path | None = None) -> None:
-        super().__init__(message)
-        #: the server's log when it failed to start, kept for a look (its tail
-        #: is in the message); the caller may delete it
-        self.log_path = log_path
-
-
-class LocalExtraMissingError(LocalServerError, ImportError):
-    """Raised when the ``local`` extra (llama-cpp-python server, the model) is not installed."""
-
-    kind = "local_extra_missing"
 
 
 def is_available() -> tuple[bool, str]:

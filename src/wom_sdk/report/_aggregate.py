@@ -18,10 +18,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 
+from ..io._results import ResultRecord
 from ..text._textnorm import normalize_match_text, normalize_term
 from ..types import ReviewInsight
 from ._cluster import cluster_aspects
-from ._io import ResultRecord
 from ._trend import Alert, TrendRule, WeekCount, detect_alerts, week_start
 from ._types import (
     AspectCluster,

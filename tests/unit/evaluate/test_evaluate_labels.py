@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
 
+from wom_sdk import InputError
 from wom_sdk.evaluate import (
     BINARY_LABELS,
     STAR_LABELS,
@@ -17,6 +19,7 @@ from wom_sdk.evaluate import (
     load_labeled,
     parse_label_map,
 )
+from wom_sdk.io._readers import open_source
 
 ROOT = Path(__file__).parents[3]
 DATA = ROOT / "tests" / "data"
@@ -115,24 +118,71 @@ def test_csv_with_stars_json_aspects_and_blank_rows(tmp_path: Path) -> None:
         )
     data = load_labeled(path, label_column="stars", aspect_column="aspects")
     assert data.label_map is STAR_LABELS
+    # No id column: row-N, the data row's number, as `wom analyze` names them.
     assert [(it.id, it.gold) for it in data.items] == [
-        ("0", "negative"),
-        ("1", "neutral"),
-        ("3", "positive"),
+        ("row-1", "negative"),
+        ("row-2", "neutral"),
+        ("row-4", "positive"),
     ]
     assert data.items[0].aspects == (AspectTerm("电池", "negative"),)
     assert data.items[1].aspects == ()
 
 
-def test_clear_errors(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("content", "kwargs", "message"), [
+    ("opinion,label\nhi,1\n", {},
+     "no review text column found; columns: 'opinion', 'label'. Name it with --text-column"),
+    ("opinion,label\nhi,1\n", {"text_column": "opinion", "label_column": "score"},
+     "--label-column 'score' is not a column of the input; columns: 'opinion', 'label'"),
+    ("opinion,label\nhi,1\n", {"text_column": "opinion", "id_column": "order"},
+     "--id-column 'order' is not a column of the input"),
+    ("text,stars\nhi,1\n", {},
+     "no label (gold sentiment) column found; columns: 'text', 'stars'. Name it with "
+     "--label-column"),
+    ("text,label\nhi,7\n", {}, "cannot tell how to read the gold labels ['7']"),
+])
+def test_clear_errors(tmp_path: Path, content: str, kwargs: dict[str, str],
+                      message: str) -> None:
     path = tmp_path / "l.csv"
-    path.write_text("body,label\nhi,1\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="no text column"):
-        load_labeled(path)
-    with pytest.raises(ValueError, match="column 'score' not in"):
-        load_labeled(path, text_column="body", label_column="score")
-    assert load_labeled(path, text_column="body", label_map="1=neg").items[0].gold == "negative"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(InputError, match=re.escape(message)):
+        load_labeled(path, **kwargs)
+
+
+def test_named_columns_and_unreadable_lines(tmp_path: Path) -> None:
+    path = tmp_path / "l.csv"
+    path.write_text("opinion,label\nhi,1\n", encoding="utf-8")
+    assert load_labeled(path, text_column="opinion", label_map="1=neg").items[0].gold == "negative"
     bad = tmp_path / "l.jsonl"
     bad.write_text('{"text": "a", "label": 1}\n{oops\n', encoding="utf-8")
-    with pytest.raises(ValueError, match=r"l\.jsonl:2"):
+    with pytest.raises(InputError, match=r"l\.jsonl: 1 line\(s\) are not JSON objects \(line 2\)"):
         load_labeled(bad)
+
+
+def test_columns_are_found_as_wom_analyze_finds_them(tmp_path: Path) -> None:
+    # Chinese exports: 编号 / 评论 / 标签, the names `wom analyze` recognises.
+    path = tmp_path / "zh.csv"
+    path.write_text("编号,评论,标签,评分\nA1,送餐很快,1,5\nA2,太难吃了,0,1\n", encoding="utf-8")
+    data = load_labeled(path)
+    assert [(it.id, it.text, it.gold) for it in data.items] == [
+        ("A1", "送餐很快", "positive"), ("A2", "太难吃了", "negative")]
+    # The same file through the reader of `wom analyze`: the same ids and texts.
+    with open_source(str(path)) as source:
+        assert [(r.id, r.text) for r in source] == [(it.id, it.text) for it in data.items]
+    # Names are compared normalized, as there: case, spaces, full-width letters.
+    path.write_text("ＩＤ,Review Text,Label\n7,great,1\n", encoding="utf-8")
+    [item] = load_labeled(path).items
+    assert (item.id, item.text, item.gold) == ("7", "great", "positive")
+
+
+def test_ratings_can_be_the_labels(tmp_path: Path) -> None:
+    # The stars column is both a known rating column and, here, the gold label.
+    path = tmp_path / "stars.xlsx"
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    wb.active.append(["id", "review", "stars"])
+    wb.active.append([17, "bad", 1])
+    wb.active.append([18, "fine", 5])
+    wb.save(path)
+    data = load_labeled(path, label_column="stars")
+    assert [(it.id, it.gold) for it in data.items] == [("17", "negative"), ("18", "positive")]
+    assert data.label_map is STAR_LABELS

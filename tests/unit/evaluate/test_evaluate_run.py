@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from wom_sdk.cli import _eval as _cli_eval
+from wom_sdk.cli import main
 from wom_sdk.evaluate import classification_metrics, load_labeled, run_eval
 from wom_sdk.types import ReviewInsight
 
@@ -122,14 +121,8 @@ def test_run_eval_rejects_a_short_answer() -> None:
         run_eval(Short(), load_labeled(SAMPLE).items)
 
 
-def parse(*argv: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="wom")
-    _cli_eval.register(parser.add_subparsers(dest="command"))
-    return parser.parse_args(argv)
-
-
 def test_cli_eval_prints_metrics_and_writes_predictions(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     made: list[dict[str, Any]] = []
     analyzers: list[StubAnalyzer] = []
@@ -142,9 +135,8 @@ def test_cli_eval_prints_metrics_and_writes_predictions(
         analyzers.append(stub)
         return stub
 
-    monkeypatch.setattr(_cli_eval, "_make_analyzer", make)
     preds = tmp_path / "preds.jsonl"
-    args = parse(
+    argv = [
         "eval",
         str(SAMPLE),
         "--text-column",
@@ -162,8 +154,8 @@ def test_cli_eval_prints_metrics_and_writes_predictions(
         "m2",
         "--resamples",
         "100",
-    )
-    assert args.func(args) == 0
+    ]
+    assert main(argv, analyzer_factory=make) == 0
     out = capsys.readouterr().out
     assert "40 labeled reviews" in out
     assert "label map: binary 0/1: 1 -> positive, 0 -> negative" in out
@@ -183,49 +175,26 @@ def test_cli_eval_prints_metrics_and_writes_predictions(
     assert all(json.loads(x)["predicted"] == "positive" for x in b_lines)
 
 
-def test_cli_eval_input_errors(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr(_cli_eval, "_make_analyzer", lambda **kw: StubAnalyzer())
-    args = parse("eval", str(SAMPLE), "--compare")
-    assert args.func(args) == 2
-    assert "--prompts-dir-b" in capsys.readouterr().err
-    args = parse("eval", str(tmp_path / "missing.csv"))
-    assert args.func(args) == 2
-    args = parse("eval", str(SAMPLE), "--label-map", "1=great")
-    assert args.func(args) == 2
-    assert "bad label map entry" in capsys.readouterr().err
-
-
-def test_cli_eval_prompts_dir_b_and_aspects(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cli_eval_prompts_dir_b_and_aspects(capsys: pytest.CaptureFixture[str]) -> None:
     made: list[dict[str, Any]] = []
-    monkeypatch.setattr(_cli_eval, "_make_analyzer", lambda **kw: made.append(kw) or StubAnalyzer())
+
+    def make(**kw: Any) -> StubAnalyzer:
+        made.append(kw)
+        return StubAnalyzer()
+
     data = ROOT / "tests" / "data" / "eval_semeval14.jsonl"
-    args = parse(
-        "eval",
-        str(data),
-        "--aspect-column",
-        "aspects",
-        "--limit",
-        "10",
-        "--compare",
-        "--prompts-dir-b",
-        "prompts-v2",
-    )
-    assert args.func(args) == 0
+    argv = ["eval", str(data), "--aspect-column", "aspects", "--limit", "10", "--compare",
+            "--prompts-dir-b", "prompts-v2"]
+    assert main(argv, analyzer_factory=make) == 0
     assert made[1]["prompts_dir"] == "prompts-v2"
-    assert "prompts_dir" not in made[0]
+    assert made[0].get("prompts_dir") is None
     out = capsys.readouterr().out
     assert "10 labeled reviews" in out
     assert "aspects  precision" in out
 
 
 def test_through_the_wom_command(capsys: pytest.CaptureFixture[str]) -> None:
-    cli = pytest.importorskip("wom_sdk.cli")
-    status = cli.main(
-        ["eval", str(SAMPLE), "--limit", "6"], analyzer_factory=lambda **kw: StubAnalyzer()
-    )
+    status = main(["eval", str(SAMPLE), "--limit", "6"],
+                  analyzer_factory=lambda **kw: StubAnalyzer())
     assert status == 0
     assert "6 labeled reviews" in capsys.readouterr().out

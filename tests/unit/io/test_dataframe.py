@@ -8,6 +8,7 @@ import pytest
 
 from fakeserver import wom_responder
 from wom_sdk import RetryPolicy
+from wom_sdk.io._dataframe import records_from_frame
 from wom_sdk.testing import FakeLLM
 
 pd = pytest.importorskip("pandas")
@@ -44,5 +45,16 @@ async def test_async_twin_and_missing_column() -> None:
     assert list(out["sentiment_label"].isna()) == [False, True, False]
     from wom_sdk import ConfigurationError
 
-    with pytest.raises(ConfigurationError, match="评论x"):
+    with pytest.raises(ConfigurationError, match="text_column= '评论x' is not a column of "
+                       "the input; columns: 'order_id', '评论', 'stars', 'when'"):
         await a.analyze_dataframe(frame(), text_column="评论x")
+
+
+def test_columns_follow_the_rule_of_wom_analyze() -> None:
+    df = pd.DataFrame({"Order-ID": ["A1"], "Review Text": ["电池不行"], "商品": ["X1"],
+                       "评分": ["4"], 0: ["unnamed"]})
+    [rec] = records_from_frame(df, text_column="review text", id_column="order_id")
+    # Named columns match after normalization; product and rating are found by their names.
+    assert (rec.id, rec.text, rec.product, rec.rating) == ("A1", "电池不行", "X1", 4.0)
+    [rec] = records_from_frame(df, text_column="Review Text")
+    assert rec.id == "0"  # no id column: the index

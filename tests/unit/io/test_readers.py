@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from wom_sdk.io._readers import InputError, count_lines, open_source, resolve_columns
+from wom_sdk import InputError
+from wom_sdk.io._columns import resolve_columns
+from wom_sdk.io._readers import count_lines, open_source
 from wom_sdk.types import ReviewRecord
 
 
@@ -82,8 +84,10 @@ def test_jsonl_fields_numbers_strings_and_unreadable_lines(tmp_path: Path) -> No
         recs = list(src)
         stats = src.stats
     assert [(r.id, r.text) for r in recs] == [("7", "很好"), ("row-4", "no id")]
-    assert recs[0].rating == 5.0 and recs[0].extra == {"shop": "s"}
-    assert stats.unreadable == 2 and stats.unreadable_lines == [3, 5]
+    assert recs[0].rating == 5.0
+    assert recs[0].extra == {"shop": "s"}
+    assert stats.unreadable == 2
+    assert stats.unreadable_lines == [3, 5]
 
 
 def test_jsonl_array_is_refused_with_a_hint(tmp_path: Path) -> None:

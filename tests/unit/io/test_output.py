@@ -1,4 +1,4 @@
-"""The JSONL writer: appending, resuming after a kill, rewriting, locking."""
+"""The output file: appending, resuming after a kill, rewriting, locking."""
 
 from __future__ import annotations
 
@@ -6,47 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
+from test_results import failed, ok
 
-from wom_sdk.io._results import OutputBusyError, OutputMode, ResultWriter, dump_line
-from wom_sdk.types import (
-    BatchResult,
-    ErrorInfo,
-    ReplySuggestion,
-    ReviewInsight,
-    ReviewRecord,
-    Sentiment,
-)
-
-_INSIGHT = ReviewInsight(language="zh", sentiment=Sentiment(label="positive", score=0.5),
-                         reply=ReplySuggestion(text="谢谢"))
-
-
-def ok(rid: str) -> BatchResult:
-    return BatchResult(id=rid, record=ReviewRecord(id=rid, text=f"好评 {rid}"), insight=_INSIGHT)
-
-
-def failed(rid: str) -> BatchResult:
-    return BatchResult(id=rid, record=ReviewRecord(id=rid, text=rid),
-                       error=ErrorInfo(kind="validation", type="OutputValidationError",
-                                       message="bad"))
+from wom_sdk import OutputBusyError
+from wom_sdk.io._output import OutputMode, ResultWriter
+from wom_sdk.io._results import dump_line
 
 
 def ids(path: Path) -> list[str]:
     return [json.loads(line)["id"] for line in path.read_text(encoding="utf-8").splitlines()]
-
-
-def test_dump_line_is_one_readable_json_line() -> None:
-    raw = dump_line(ok("1"))
-    assert raw.endswith(b"\n") and raw.count(b"\n") == 1
-    assert "好评".encode() in raw  # not \\u escapes
-    line = json.loads(raw)
-    assert line["id"] == "1" and line["error"] is None and line["insight"]["language"] == "zh"
-
-
-def test_dump_line_keeps_a_lone_surrogate_as_valid_json() -> None:
-    rec = ReviewRecord(id="s", text="bad \ud800 char")
-    raw = dump_line(BatchResult(id="s", record=rec, insight=_INSIGHT))
-    assert json.loads(raw.decode("utf-8"))["text"] == "bad \ud800 char"
 
 
 def test_lines_are_flushed_as_they_are_written(tmp_path: Path) -> None:
@@ -66,7 +34,8 @@ def test_resume_reads_done_ids_ok_and_failed(tmp_path: Path) -> None:
         w.write(failed("2"))
     with ResultWriter(out) as w:
         found = w.open()
-        assert found.done == {"1", "2"} and (found.ok, found.failed) == (1, 1)
+        assert found.done == {"1", "2"}
+        assert (found.ok, found.failed) == (1, 1)
         w.write(ok("3"))
     assert ids(out) == ["1", "2", "3"]
 
@@ -77,7 +46,8 @@ def test_a_cut_last_line_is_dropped_before_appending(tmp_path: Path) -> None:
     out.write_bytes(whole + dump_line(ok("2"))[:40])
     with ResultWriter(out) as w:
         found = w.open()
-        assert found.truncated_line and found.done == {"1"}
+        assert found.truncated_line
+        assert found.done == {"1"}
         assert out.read_bytes() == whole
         w.write(ok("2"))
     assert ids(out) == ["1", "2"]
@@ -109,7 +79,8 @@ def test_retry_errors_keeps_only_successes(tmp_path: Path) -> None:
     out.write_bytes(dump_line(ok("1")) + dump_line(failed("2")) + dump_line(ok("3")))
     with ResultWriter(out, OutputMode.RETRY_ERRORS) as w:
         found = w.open()
-        assert found.done == {"1", "3"} and found.retried == 1
+        assert found.done == {"1", "3"}
+        assert found.retried == 1
         w.write(ok("2"))
     assert ids(out) == ["1", "3", "2"]
 
@@ -132,3 +103,30 @@ def test_a_second_writer_of_the_same_file_is_refused(tmp_path: Path) -> None:
             ResultWriter(out, OutputMode.RETRY_ERRORS).open()
     with ResultWriter(out) as again:  # released on close
         again.open()
+
+
+def test_lines_of_older_versions_count_as_done(tmp_path: Path) -> None:
+    # Written before the schema marker existed: no "wom" key, the error without extras.
+    out = tmp_path / "o.jsonl"
+    line = json.loads(dump_line(ok("1")))
+    del line["wom"]
+    out.write_text(json.dumps(line, ensure_ascii=False) + "\n"
+                   '{"id": "2", "text": "x", "insight": null, "error": {"kind": "server"}}\n',
+                   encoding="utf-8")
+    before = out.read_bytes()
+    with ResultWriter(out) as w:
+        found = w.open()
+    assert found.done == {"1", "2"}
+    assert (found.ok, found.failed, found.broken_lines) == (1, 1, 0)
+    assert out.read_bytes() == before  # nothing to repair: the file is not touched
+
+
+def test_a_line_whose_insight_is_not_an_insight_is_not_a_result(tmp_path: Path) -> None:
+    # The resume reads lines with the same model as the report: an "insight" that
+    # does not validate is no proof that the review was analyzed.
+    out = tmp_path / "o.jsonl"
+    out.write_bytes(dump_line(ok("1")) + b'{"id": "2", "insight": {"sentiment": "great"}}\n')
+    with ResultWriter(out) as w:
+        found = w.open()
+    assert found.done == {"1"}
+    assert found.broken_lines == 1

@@ -1,0 +1,179 @@
+"""What every ``wom`` subcommand shares, so that they behave as one command.
+
+- Errors: one line on stderr, ``wom: error: MESSAGE`` (``fail``), argparse's
+  own usage errors included (``WomArgumentParser``); no tracebacks for what a
+  user can fix. A subcommand raises a ``WomError`` or returns a status; ``main``
+  turns errors into that line and the status ``exit_status`` gives.
+- Exit statuses: ``EXIT_*`` of ``_constants``, listed in every ``--help``
+  (``exit_status_help``) and the README.
+- The endpoint: the same options (``add_endpoint_options``) read the same way
+  (``analyzer_options``), and one test seam: ``main(argv, analyzer_factory=...)``
+  replaces ``ReviewAnalyzer`` for every subcommand (``make_analyzer``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+from .._constants import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from .._exceptions import ConfigurationError, InputError, PricesError, WomError
+
+if TYPE_CHECKING:
+    from .._client import ReviewAnalyzer
+
+__all__ = [
+    "AnalyzerFactory",
+    "WomArgumentParser",
+    "add_connection_options",
+    "add_endpoint_options",
+    "analyzer_options",
+    "api_key_from_env",
+    "exit_status",
+    "exit_status_help",
+    "fail",
+    "make_analyzer",
+    "positive_float",
+    "positive_int",
+    "share",
+]
+
+#: Builds the analyzer from ``ReviewAnalyzer``'s keyword arguments (tests inject a mock).
+AnalyzerFactory = Callable[..., "ReviewAnalyzer"]
+
+_PREFIX = "wom: error: "
+N = TypeVar("N", int, float)
+
+
+def fail(message: str, status: int = EXIT_FAILED) -> int:
+    """Print ``wom: error: MESSAGE`` on stderr; the exit status, for ``return fail(...)``."""
+    print(f"{_PREFIX}{message}", file=sys.stderr, flush=True)
+    return status
+
+
+def exit_status(error: WomError) -> int:
+    """The exit status for an error that ended a command."""
+    # A price file is a command-line argument like an input file: a usage error.
+    return EXIT_USAGE if isinstance(error, InputError | PricesError) else EXIT_FAILED
+
+
+def exit_status_help(*, ok: str, failed: str,
+                     interrupted: str = "interrupted (Ctrl-C)") -> str:
+    """The ``--help`` epilog that lists the exit statuses, in each command's words."""
+    return (f"exit status: {EXIT_OK} {ok}; {EXIT_FAILED} {failed}; {EXIT_USAGE} usage error "
+            f"(bad arguments, or an input that cannot be read); {EXIT_INTERRUPTED} "
+            f"{interrupted}")
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, keeping the blank line between paragraphs of a description."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return "\n\n".join(super(_HelpFormatter, self)._fill_text(part, width, indent)
+                           for part in text.split("\n\n"))
+
+
+class WomArgumentParser(argparse.ArgumentParser):
+    """argparse, with its usage errors in the same one-line form as every other error."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{_PREFIX}{message}\n")
+
+
+# -- argument types -----------------------------------------------------------------------------
+def _number(kind: str, convert: Callable[[str], N], valid: Callable[[N], bool],
+            requirement: str) -> Callable[[str], N]:
+    """An argparse type that converts and checks a number, with a message for each failure."""
+
+    def parse(text: str) -> N:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a {kind}: {text!r}") from None
+        if not valid(value):
+            raise argparse.ArgumentTypeError(f"must be {requirement}, got {text}")
+        return value
+
+    return parse
+
+
+#: A whole number >= 1 (counts, limits).
+positive_int = _number("whole number", int, lambda v: v >= 1, "at least 1")
+#: A number > 0 (rates).
+positive_float = _number("number", float, lambda v: v > 0, "positive")
+#: A number from 0 to 1 (a share, a cosine similarity).
+share = _number("number", float, lambda v: 0 <= v <= 1, "between 0 and 1")
+
+
+# -- the endpoint -------------------------------------------------------------------------------
+def add_connection_options(g: Any) -> None:
+    """``--base-url`` and ``--api-key-env``: where requests go, with which key."""
+    g.add_argument("--base-url", metavar="URL",
+                   help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1 "
+                        "(default: OPENAI_BASE_URL, else OpenAI)")
+    g.add_argument("--api-key-env", metavar="NAME",
+                   help="read the API key from this environment variable instead of "
+                        "OPENAI_API_KEY (a key is never given on the command line)")
+
+
+def add_endpoint_options(p: argparse.ArgumentParser) -> None:
+    """The options that configure the analyzer, the same for every command that makes one."""
+    g = p.add_argument_group("endpoint (default: WOM_MODEL, OPENAI_API_KEY, OPENAI_BASE_URL)")
+    g.add_argument("--model", help="model name as the endpoint knows it (default gpt-4o-mini)")
+    add_connection_options(g)
+    g.add_argument("--rpm", type=positive_float, metavar="N",
+                   help="the provider's requests-per-minute limit (default: learned "
+                        "from its headers)")
+    g.add_argument("--tpm", type=positive_float, metavar="N",
+                   help="the provider's tokens-per-minute limit")
+    g.add_argument("--cache", metavar="PATH",
+                   help="SQLite file answering identical requests again for free")
+    g.add_argument("--prompts-dir", metavar="DIR",
+                   help="folder of Jinja templates overriding the built-in prompts by name")
+
+
+def api_key_from_env(name: str | None) -> str | None:
+    """The key in the environment variable ``--api-key-env`` names (None: not asked for)."""
+    if name is None:
+        return None
+    key = os.environ.get(name, "").strip()
+    if not key:
+        raise ConfigurationError(f"--api-key-env {name}: the environment variable {name} "
+                                 "is not set (or is empty)")
+    return key
+
+
+def analyzer_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``ReviewAnalyzer`` keyword arguments from ``add_endpoint_options``' options.
+
+    Options not given are left out, so the analyzer's own defaults (and the
+    environment) apply exactly as they do in Python.
+    """
+    options = {
+        "model": args.model,
+        "api_key": api_key_from_env(args.api_key_env),
+        "base_url": args.base_url,
+        "requests_per_minute": args.rpm,
+        "tokens_per_minute": args.tpm,
+        "cache": args.cache,
+        "prompts_dir": args.prompts_dir,
+    }
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def make_analyzer(args: argparse.Namespace, **options: Any) -> ReviewAnalyzer:
+    """The analyzer for a command: ``main``'s ``analyzer_factory``, else ``ReviewAnalyzer``."""
+    factory: AnalyzerFactory | None = getattr(args, "analyzer_factory", None)
+    if factory is None:
+        from .._client import ReviewAnalyzer
+
+        factory = ReviewAnalyzer
+    return factory(**options)
