@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from .._version import __version__
+from .. import __version__
 
 if TYPE_CHECKING:
     from ._analyze import AnalyzerFactory

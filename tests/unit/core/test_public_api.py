@@ -38,3 +38,17 @@ def test_import_is_cheap_and_side_effect_free() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
     assert out.stderr == ""
+
+
+def test_version_has_one_home() -> None:
+    # pyproject.toml reads the version from wom_sdk/__init__.py (hatch dynamic version):
+    # the installed metadata and the module cannot disagree.
+    import importlib.metadata
+    import tomllib
+    from pathlib import Path
+
+    assert importlib.metadata.version("wom-sdk") == wom_sdk.__version__
+    root = Path(__file__).parents[3]
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert "version" not in project and "version" in project["dynamic"]
+    assert not (root / "src" / "wom_sdk" / "_version.py").exists()
