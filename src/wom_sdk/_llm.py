@@ -42,7 +42,7 @@ from ._exceptions import (
     WomError,
 )
 from ._outputs import OutputInvalid, ValidationContext, validate_output
-from ._ratelimit import parse_reset
+from ._retry import retry_after
 from ._tokens import estimate_messages_tokens, estimate_tokens
 from .types import Usage
 
@@ -335,29 +335,6 @@ def response_from_completion(completion: Any, headers: Mapping[str, str]) -> Cha
     )
 
 
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return max(0.0, float(ms) / 1000.0)
-        except ValueError:
-            pass
-    ra = headers.get("retry-after")
-    if not ra:
-        return None
-    try:
-        return max(0.0, float(ra))
-    except ValueError:
-        import email.utils
-        import time
-
-        try:
-            when = email.utils.parsedate_to_datetime(ra)
-        except (TypeError, ValueError):
-            return parse_reset(ra)
-        return max(0.0, when.timestamp() - time.time())
-
-
 def map_openai_error(exc: BaseException) -> WomError | None:
     """Our typed error for an openai/httpx2 transport error, or None if it is not one."""
     import openai
@@ -386,7 +363,7 @@ def map_openai_error(exc: BaseException) -> WomError | None:
             "status_code": status,
             "request_id": request_id,
             "body": body,
-            "retry_after": _retry_after(headers),
+            "retry_after": retry_after(headers),
         }
         if status in (401, 403):
             return AuthenticationError(
