@@ -54,6 +54,7 @@ from .io._dataframe import records_from_frame, to_frame
 from .text._clean import DEFAULT_MAX_CHARS, CleanedReview, clean_review
 from .text._guard import ReplyPolicy, check_reply, detect_language
 from .text._redact import Redacted, Redactor
+from .text._textnorm import primary_language
 from .types import (
     DEFAULT_CATEGORIES,
     BatchResult,
@@ -299,7 +300,7 @@ class _BaseAnalyzer:
         return w
 
     def _language(self, prep: _Prepared, said: str) -> str:
-        said = said.strip().lower().replace("_", "-").split("-")[0] or "und"
+        said = primary_language(said)
         # Script-based detection is reliable for CJK vs Latin; trust it over a
         # small model that labels a Chinese review "en".
         if prep.language_hint in ("zh", "ja", "ko") and said != prep.language_hint:

@@ -10,6 +10,7 @@ __all__ = [
     "DEFAULT_TEMPERATURE",
     "DEFAULT_TIMEOUT",
     "LOCAL_PLACEHOLDER_KEY",
+    "UNKNOWN_LANGUAGE",
 ]
 
 #: Used when neither ``model=`` nor ``WOM_MODEL`` is given.
@@ -28,3 +29,6 @@ DEFAULT_TEMPERATURE = 0.0
 #: Sent as the API key to endpoints that need none (local servers), because
 #: the openai client refuses to run without one.
 LOCAL_PLACEHOLDER_KEY = "not-needed"
+#: The language of a text whose language is not known: BCP 47's "undetermined"
+#: (RFC 5646 section 4.1; ISO 639-2 "und"). Results, reports and the reply guard all say this.
+UNKNOWN_LANGUAGE = "und"

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 
-from ..text._textnorm import normalize_match_text, normalize_term
+from ..text._textnorm import normalize_match_text, normalize_term, primary_language
 from ..types import ReviewInsight
 from ._cluster import cluster_aspects
 from ._io import ResultRecord
@@ -124,10 +124,6 @@ def _parse_date(value: str) -> dt.date | None:
         return dt.date.fromisoformat(text)
     except ValueError:
         return None
-
-
-def _language(code: str) -> str:
-    return code.strip().lower().replace("_", "-").split("-")[0] or "unknown"
 
 
 @dataclass
@@ -237,7 +233,7 @@ class Aggregator:
         groups: tuple[_GroupAcc | None, _GroupAcc | None],
     ) -> None:
         sentiment = insight.sentiment
-        language = _language(insight.language)
+        language = primary_language(insight.language)
         self.languages[language] += 1
         self.labels[sentiment.label] += 1
         score = _micro(sentiment.score)

@@ -214,3 +214,13 @@ def test_failing_embedder_leaves_a_note_not_a_crash() -> None:
 
 def test_no_embedder_no_clusters(report: Report) -> None:
     assert report.data.clusters is None
+
+
+def test_unknown_language_has_one_spelling_whatever_the_file_says(tmp_path: Path) -> None:
+    # Older files (and models) wrote "unknown" or nothing; the SDK writes "und" (BCP 47).
+    lines = [json.loads(x) for x in DATA.read_text(encoding="utf-8").splitlines()[:3]]
+    for line, said in zip(lines, ("unknown", "", "UND"), strict=True):
+        line["insight"]["language"] = said
+    path = tmp_path / "old.jsonl"
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    assert build_report(read_results(path)).totals.languages == {"und": 3}
