@@ -22,9 +22,7 @@ from ._exceptions import ConfigurationError
 if TYPE_CHECKING:
     from jinja2.sandbox import SandboxedEnvironment
 
-__all__ = ["TASK_TEMPLATES", "PromptLibrary", "boundary_for", "builtin_prompts_dir"]
-
-TASK_TEMPLATES = ("analyze", "sentiment", "complaints", "reply")
+__all__ = ["PromptLibrary", "boundary_for", "builtin_prompts_dir"]
 
 
 def builtin_prompts_dir() -> Path:
