@@ -16,15 +16,22 @@ from __future__ import annotations
 import email.utils
 import math
 import random
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ._exceptions import APIConnectionError, APIStatusError
-from ._ratelimit import parse_reset
 
-__all__ = ["RETRYABLE_STATUS", "RetryPolicy", "is_retryable", "retry_after", "tenacity_kwargs"]
+__all__ = [
+    "RETRYABLE_STATUS",
+    "RetryPolicy",
+    "is_retryable",
+    "parse_reset",
+    "retry_after",
+    "tenacity_kwargs",
+]
 
 RETRYABLE_STATUS = frozenset({408, 409, 429})
 
@@ -54,6 +61,29 @@ class RetryPolicy:
         """Exponential backoff with jitter before try ``attempt + 1`` (attempt >= 1)."""
         base = min(self.wait_max, self.wait_initial * 2.0 ** (attempt - 1))
         return base + (random.uniform(0, self.wait_jitter) if self.wait_jitter > 0 else 0.0)
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_reset(value: str | None) -> float | None:
+    """Seconds in an OpenAI-style duration ("1s", "6m0s", "120ms", "0.5").
+
+    Used for ``x-ratelimit-reset-*`` headers (the limiter) and for a Retry-After
+    that holds such a duration.
+    """
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    parts = _DURATION.findall(value)
+    if not parts:
+        return None
+    return sum(float(n) * _UNIT[u] for n, u in parts)
 
 
 def retry_after(
