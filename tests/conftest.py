@@ -18,7 +18,10 @@ FAKE_API_KEY = "fake-test-key-not-real"
 #: Retries stay on (tests assert them) but without waiting.
 FAST_RETRY = RetryPolicy(attempts=4, timeout=30, wait_initial=0, wait_max=0, wait_jitter=0)
 
-_ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "WOM_MODEL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID")
+_ENV = (
+    "OPENAI_API_KEY", "OPENAI_BASE_URL", "WOM_MODEL", "WOM_EMBEDDING_MODEL", "OPENAI_ORG_ID",
+    "OPENAI_PROJECT_ID",
+)
 
 
 @pytest.fixture(autouse=True)

@@ -6,9 +6,11 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from functools import partial
 
+from .._exceptions import ConfigurationError
 from ..report._trend import TrendRule
+from ._analyze import analyzer_factory
 
 __all__ = ["register"]
 
@@ -102,17 +104,30 @@ def run(args: argparse.Namespace) -> int:
         std_multiplier=_DEFAULTS.std_multiplier,
         min_count=args.alert_min_count,
     )
-    embed = _openai_embedder(args.embed_model, args.base_url) if args.embed_model else None
+    analyzer, embed = None, None
+    if args.embed_model:
+        # The embedder is an analyzer like every other command's: same settings,
+        # timeout, retries, rate limiter and errors (and the same test seam).
+        try:
+            analyzer = analyzer_factory(args)(base_url=args.base_url)
+        except ConfigurationError as e:
+            print(f"wom report: {e.message}", file=sys.stderr)
+            return 1
+        embed = partial(analyzer.embed, model=args.embed_model)
     started = time.perf_counter()
-    report = build_report(
-        args.results,
-        embed=embed,
-        trend_rule=rule,
-        title=args.title,
-        font=args.font,
-        top_products=args.top_products,
-        cluster_threshold=args.cluster_threshold,
-    )
+    try:
+        report = build_report(
+            args.results,
+            embed=embed,
+            trend_rule=rule,
+            title=args.title,
+            font=args.font,
+            top_products=args.top_products,
+            cluster_threshold=args.cluster_threshold,
+        )
+    finally:
+        if analyzer is not None:
+            analyzer.close()
     text = report.to_html() if fmt == "html" else report.to_markdown()
     if output == "-":
         sys.stdout.write(text)
@@ -128,21 +143,3 @@ def run(args: argparse.Namespace) -> int:
     for note in report.data.notes:
         print(f"wom report: note: {note}", file=sys.stderr)
     return 0
-
-
-def _openai_embedder(
-    model: str, base_url: str | None
-) -> Callable[[list[str]], Sequence[Sequence[float]]]:
-    """``embed(texts)`` over an OpenAI-compatible ``/embeddings`` endpoint."""
-    import openai
-
-    url = base_url or os.environ.get("OPENAI_BASE_URL") or None
-    # Local servers need no key, but the client insists on one.
-    key = os.environ.get("OPENAI_API_KEY") or "not-needed"
-    client = openai.OpenAI(base_url=url, api_key=key)
-
-    def embed(texts: list[str]) -> Sequence[Sequence[float]]:
-        response = client.embeddings.create(model=model, input=texts)
-        return [d.embedding for d in sorted(response.data, key=lambda d: d.index)]
-
-    return embed

@@ -52,3 +52,34 @@ def test_version_has_one_home() -> None:
     project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert "version" not in project and "version" in project["dynamic"]
     assert not (root / "src" / "wom_sdk" / "_version.py").exists()
+
+
+#: The analyzers' public methods (and properties); the async twin has ``aiter_many``
+#: and ``aclose`` where the sync one has ``iter_many`` and ``close``.
+ANALYZER_METHODS = {
+    "analyze", "sentiment", "complaints", "suggest_reply", "embed", "analyze_many",
+    "analyze_dataframe", "model", "base_url", "limiter", "usage", "structured_output_modes",
+}
+
+
+def _public(cls: type) -> set[str]:
+    return {n for n in dir(cls) if not n.startswith("_")}
+
+
+def test_analyzer_methods_are_the_intended_ones_in_both_twins() -> None:
+    import inspect
+
+    sync, async_ = wom_sdk.ReviewAnalyzer, wom_sdk.AsyncReviewAnalyzer
+    assert _public(sync) == ANALYZER_METHODS | {"iter_many", "close"}
+    assert _public(async_) == ANALYZER_METHODS | {"aiter_many", "aclose"}
+    for name in ANALYZER_METHODS:
+        one, two = getattr(sync, name), getattr(async_, name)
+        if callable(one):
+            # Same parameters, defaults and annotations: one API, written twice.
+            assert inspect.signature(one) == inspect.signature(two), name
+            assert inspect.iscoroutinefunction(two), name
+            assert one.__doc__, name
+    embed = inspect.signature(sync.embed)
+    assert list(embed.parameters) == ["self", "texts", "model", "dimensions"]
+    assert embed.parameters["model"].default is None
+    assert "Args:" in (sync.embed.__doc__ or "")
