@@ -40,6 +40,7 @@ __all__ = [
     "AnalyzePack",
     "AsyncAnalyzeOne",
     "AsyncAnalyzePack",
+    "PackAnswer",
     "ReviewInput",
     "aiter_batch",
     "error_info",
