@@ -40,6 +40,7 @@ import statistics
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from _common import MODEL, RESULTS, ServerProcess, environment, load_reviews, render_requests
@@ -61,15 +62,15 @@ def proposed_fixes() -> Iterator[list[str]]:
        instead of running ``review_flags`` a second time;
     3. ``estimate_tokens``: an ASCII fast path (the 2 kB system prompt is ASCII).
     """
-    from wom_sdk import _client, _outputs, _tokens
+    from wom_sdk import _core, _outputs, _tasks, _tokens
     from wom_sdk.text import _guard
     from wom_sdk.types import ReplySuggestion
 
     applied: list[str] = []
     undo: list[Any] = []
 
-    if not hasattr(_outputs, "strict_schema_for") and hasattr(_client, "strict_schema"):
-        orig_schema_for, orig_strict = _client.schema_for, _client.strict_schema
+    if not hasattr(_outputs, "strict_schema_for") and hasattr(_core, "strict_schema"):
+        orig_schema_for, orig_strict = _core.schema_for, _core.strict_schema
 
         @functools.lru_cache(maxsize=128)
         def schema_text(task: str, categories: tuple[str, ...]) -> str:
@@ -85,9 +86,9 @@ def proposed_fixes() -> Iterator[list[str]]:
         def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
             return dict(json.loads(strict_text(json.dumps(schema))))
 
-        _client.schema_for, _client.strict_schema = schema_for, strict_schema
-        undo.append(lambda: (setattr(_client, "schema_for", orig_schema_for),
-                             setattr(_client, "strict_schema", orig_strict)))
+        _core.schema_for, _core.strict_schema = schema_for, strict_schema
+        undo.append(lambda: (setattr(_core, "schema_for", orig_schema_for),
+                             setattr(_core, "strict_schema", orig_strict)))
         applied.append("schema cache")
 
     orig_estimate = _tokens.estimate_tokens
@@ -99,22 +100,20 @@ def proposed_fixes() -> Iterator[list[str]]:
         undo.append(lambda: setattr(_tokens, "estimate_tokens", orig_estimate))
         applied.append("ASCII token estimate")
 
-    orig_reply = _client._BaseAnalyzer.__dict__.get("_reply")
-    if (orig_reply is not None and "review_flags(" in inspect.getsource(orig_reply)
-            and hasattr(_client, "_PROMPT_CANARIES")):
-        def _reply(self: Any, prep: Any, text: str, language: str) -> Any:
-            text = self._restore(prep, text.strip())
-            check = _client.check_reply(text, review=prep.cleaned.text,
-                                        policy=self.reply_policy,
-                                        canaries=_client._PROMPT_CANARIES)
+    orig_reply = _tasks.reply
+    if "review_flags(" in inspect.getsource(orig_reply):
+        def reply(text: str, lang: str, f: Any) -> Any:
+            text = f.restore(text.strip())
+            check = _tasks.check_reply(text, review=f.review, policy=f.reply_policy,
+                                       canaries=f.leak_markers)
             flags = [r for r in check.reasons if r in _guard.REVIEW_REASONS]
             reasons = list(dict.fromkeys([*flags, *check.reasons]))
-            return ReplySuggestion(text=text, language=language,
+            return ReplySuggestion(text=text, language=lang,
                                    needs_human_review=check.needs_human_review or bool(reasons),
                                    review_reasons=reasons)
 
-        _client._BaseAnalyzer._reply = _reply  # type: ignore[method-assign]
-        undo.append(lambda: setattr(_client._BaseAnalyzer, "_reply", orig_reply))
+        _tasks.reply = reply
+        undo.append(lambda: setattr(_tasks, "reply", orig_reply))
         applied.append("review_flags once")
     try:
         yield applied
@@ -142,18 +141,22 @@ def without_http(analyzer: Any, raw_client: Any, requests: list[dict[str, Any]])
     recorded = {}
     for params in requests:
         raw = raw_client.chat.completions.with_raw_response.create(**params)
-        recorded[json.dumps(params["messages"], ensure_ascii=False)] = (raw.parse(), raw.headers)
+        completion, headers = raw.parse(), raw.headers
+        recorded[json.dumps(params["messages"], ensure_ascii=False)] = SimpleNamespace(
+            parse=lambda completion=completion: completion, headers=headers)
 
-    def send_once(req: Any) -> Any:
-        completion, headers = recorded[json.dumps(req.params["messages"], ensure_ascii=False)]
-        resv = analyzer._limiter.acquire(req.estimated_tokens)
-        return analyzer._on_response(req, completion, headers, resv)
+    def create(**params: Any) -> Any:
+        return recorded[json.dumps(params["messages"], ensure_ascii=False)]
 
-    analyzer._send_once = send_once
+    # The analyzer's openai client, replaced by one that answers from the recording.
+    real = analyzer._get_client()
+    fake = SimpleNamespace(chat=SimpleNamespace(completions=SimpleNamespace(
+        with_raw_response=SimpleNamespace(create=create))))
+    analyzer._client = fake
     try:
         yield
     finally:
-        del analyzer._send_once
+        analyzer._client = real
 
 
 def sdk_hotspots(analyzer: Any, texts: list[str], top: int) -> tuple[list[dict[str, Any]], str]:

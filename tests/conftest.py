@@ -29,7 +29,10 @@ settings.register_profile(
 settings.register_profile("ci", settings.get_profile("dev"), max_examples=2000)
 settings.load_profile(os.environ.get("WOM_HYPOTHESIS_PROFILE", "dev"))
 
-_ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "WOM_MODEL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID")
+_ENV = (
+    "OPENAI_API_KEY", "OPENAI_BASE_URL", "WOM_MODEL", "WOM_EMBEDDING_MODEL", "OPENAI_ORG_ID",
+    "OPENAI_PROJECT_ID",
+)
 
 
 @pytest.fixture(autouse=True)

@@ -36,7 +36,6 @@ from ._exceptions import (
 )
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy
-from ._version import __version__
 from .text._guard import ReplyPolicy
 from .types import (
     DEFAULT_CATEGORIES,
@@ -47,6 +46,9 @@ from .types import (
     Sentiment,
     Usage,
 )
+
+#: The one home of the version: pyproject.toml reads it from here (hatch dynamic version).
+__version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_CATEGORIES",

@@ -1,9 +1,12 @@
 """Many reviews at once: ordering, per-item errors, packing, bounded concurrency.
 
-The pure parts (turning inputs into records, grouping short reviews into
-packs, turning an exception into an ``ErrorInfo``) are shared; the two drivers
-differ only in how they wait: threads for ``ReviewAnalyzer`` (so the sync API
-works inside a notebook's running event loop), tasks for ``AsyncReviewAnalyzer``.
+The drivers know no analyzer: they are given callables (analyze one record,
+analyze a pack of records, is a rate known yet) and return (input index,
+result) pairs. The pure parts (turning inputs into records, grouping short
+reviews into packs, turning an exception into an ``ErrorInfo``) are shared; the
+two drivers differ only in how they wait: threads for ``ReviewAnalyzer`` (so the
+sync API works inside a notebook's running event loop), tasks for
+``AsyncReviewAnalyzer``.
 
 Concurrency is not a fixed guess: the shared rate limiter decides when each
 request starts, and the number of reviews in flight is only capped
@@ -16,19 +19,29 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures as cf
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
+from typing import Any
 
 from ._exceptions import APIError, InvalidReviewError, OutputError, WomError
 from .io._columns import TEXT_COLUMNS
 from .types import BatchResult, ErrorInfo, ReviewInsight, ReviewRecord
 
-if TYPE_CHECKING:
-    from ._client import AsyncReviewAnalyzer, ReviewAnalyzer
-
 __all__ = [
     "DEFAULT_MAX_CONCURRENCY",
     "PACK_MAX_CHARS",
+    "AnalyzeOne",
+    "AnalyzePack",
+    "AsyncAnalyzeOne",
+    "AsyncAnalyzePack",
+    "PackAnswer",
     "ReviewInput",
     "aiter_batch",
     "error_info",
@@ -40,6 +53,13 @@ __all__ = [
 
 ReviewInput = str | ReviewRecord | Mapping[str, Any]
 Unit = list[tuple[int, ReviewRecord]]
+#: A pack's answer: insights by review id, and the reviews that could not be sent (by id).
+#: Reviews in neither were not answered: they are analyzed one by one.
+PackAnswer = tuple[dict[str, ReviewInsight], dict[str, InvalidReviewError]]
+AnalyzeOne = Callable[[ReviewRecord], ReviewInsight]
+AnalyzePack = Callable[[Sequence[ReviewRecord]], PackAnswer]
+AsyncAnalyzeOne = Callable[[ReviewRecord], Awaitable[ReviewInsight]]
+AsyncAnalyzePack = Callable[[Sequence[ReviewRecord]], Awaitable[PackAnswer]]
 
 #: Upper bound of reviews in flight; the rate limiter sets the real pace.
 DEFAULT_MAX_CONCURRENCY = 64
@@ -112,10 +132,8 @@ def _failed(idx: int, rec: ReviewRecord, exc: BaseException) -> tuple[int, Batch
     return idx, BatchResult(id=rec.id, record=rec, error=error_info(exc))
 
 
-def _limit(analyzer: Any, max_concurrency: int) -> int:
-    lim = analyzer.limiter
-    known = lim.requests_per_minute is not None or lim.tokens_per_minute is not None
-    return max_concurrency if known else min(max_concurrency, WARMUP_CONCURRENCY)
+def _limit(rate_known: Callable[[], bool], max_concurrency: int) -> int:
+    return max_concurrency if rate_known() else min(max_concurrency, WARMUP_CONCURRENCY)
 
 
 def _pack_fallback(exc: BaseException) -> bool:
@@ -126,13 +144,13 @@ def _pack_fallback(exc: BaseException) -> bool:
 
 # -- sync driver (threads) ----------------------------------------------------------------
 def _unit_sync(
-    analyzer: ReviewAnalyzer, unit: Unit, kw: dict[str, Any]
+    unit: Unit, analyze_one: AnalyzeOne, analyze_pack: AnalyzePack
 ) -> list[tuple[int, BatchResult]]:
     pending = unit
     out: list[tuple[int, BatchResult]] = []
     if len(unit) > 1:
         try:
-            got, invalid = analyzer._analyze_pack([r for _, r in unit], **kw)
+            got, invalid = analyze_pack([r for _, r in unit])
         except Exception as e:
             if not _pack_fallback(e):
                 return [_failed(i, r, e) for i, r in unit]
@@ -142,23 +160,26 @@ def _unit_sync(
         pending = [(i, r) for i, r in unit if r.id not in got and r.id not in invalid]
     for i, r in pending:
         try:
-            out.append(
-                _ok(i, r, analyzer.analyze(r.text, product=r.product, rating=r.rating, **kw))
-            )
+            out.append(_ok(i, r, analyze_one(r)))
         except Exception as e:
             out.append(_failed(i, r, e))
     return out
 
 
 def iter_batch(
-    analyzer: ReviewAnalyzer,
     reviews: Iterable[ReviewInput],
     *,
+    analyze_one: AnalyzeOne,
+    analyze_pack: AnalyzePack,
+    rate_known: Callable[[], bool],
     pack: int = 1,
     max_concurrency: int | None = None,
-    **kw: Any,
 ) -> Iterator[tuple[int, BatchResult]]:
-    """(input index, result) pairs as they complete; memory bounded by concurrency."""
+    """(input index, result) pairs as they complete; memory bounded by concurrency.
+
+    ``rate_known()`` says whether the rate limiter knows a limit yet; until it
+    does, at most ``WARMUP_CONCURRENCY`` units are in flight.
+    """
     cap = max_concurrency or DEFAULT_MAX_CONCURRENCY
     units = plan_units(((i, to_record(x, i)) for i, x in enumerate(reviews)), pack)
     pool = cf.ThreadPoolExecutor(max_workers=cap, thread_name_prefix="wom")
@@ -167,12 +188,12 @@ def iter_batch(
     try:
         exhausted = False
         while running or not exhausted:
-            while not exhausted and len(running) < _limit(analyzer, cap):
+            while not exhausted and len(running) < _limit(rate_known, cap):
                 unit = next(units, None)
                 if unit is None:
                     exhausted = True
                     break
-                running.add(pool.submit(_unit_sync, analyzer, unit, kw))
+                running.add(pool.submit(_unit_sync, unit, analyze_one, analyze_pack))
             if not running:
                 break
             done, running = cf.wait(running, return_when=cf.FIRST_COMPLETED)
@@ -187,13 +208,13 @@ def iter_batch(
 
 # -- async driver (tasks) -----------------------------------------------------------------
 async def _unit_async(
-    analyzer: AsyncReviewAnalyzer, unit: Unit, kw: dict[str, Any]
+    unit: Unit, analyze_one: AsyncAnalyzeOne, analyze_pack: AsyncAnalyzePack
 ) -> list[tuple[int, BatchResult]]:
     pending = unit
     out: list[tuple[int, BatchResult]] = []
     if len(unit) > 1:
         try:
-            got, invalid = await analyzer._analyze_pack([r for _, r in unit], **kw)
+            got, invalid = await analyze_pack([r for _, r in unit])
         except Exception as e:
             if not _pack_fallback(e):
                 return [_failed(i, r, e) for i, r in unit]
@@ -203,20 +224,20 @@ async def _unit_async(
         pending = [(i, r) for i, r in unit if r.id not in got and r.id not in invalid]
     for i, r in pending:
         try:
-            insight = await analyzer.analyze(r.text, product=r.product, rating=r.rating, **kw)
-            out.append(_ok(i, r, insight))
+            out.append(_ok(i, r, await analyze_one(r)))
         except Exception as e:
             out.append(_failed(i, r, e))
     return out
 
 
 async def aiter_batch(
-    analyzer: AsyncReviewAnalyzer,
     reviews: Iterable[ReviewInput],
     *,
+    analyze_one: AsyncAnalyzeOne,
+    analyze_pack: AsyncAnalyzePack,
+    rate_known: Callable[[], bool],
     pack: int = 1,
     max_concurrency: int | None = None,
-    **kw: Any,
 ) -> AsyncIterator[tuple[int, BatchResult]]:
     """Async twin of ``iter_batch``."""
     cap = max_concurrency or DEFAULT_MAX_CONCURRENCY
@@ -225,12 +246,12 @@ async def aiter_batch(
     exhausted = False
     try:
         while running or not exhausted:
-            while not exhausted and len(running) < _limit(analyzer, cap):
+            while not exhausted and len(running) < _limit(rate_known, cap):
                 unit = next(units, None)
                 if unit is None:
                     exhausted = True
                     break
-                running.add(asyncio.ensure_future(_unit_async(analyzer, unit, kw)))
+                running.add(asyncio.ensure_future(_unit_async(unit, analyze_one, analyze_pack)))
             if not running:
                 break
             done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["ResponseCache", "SQLiteCache"]
+__all__ = ["ResponseCache", "SQLiteCache", "open_cache"]
 
 
 @runtime_checkable
@@ -89,3 +89,10 @@ class SQLiteCache:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+
+
+def open_cache(cache: str | Path | ResponseCache | None) -> ResponseCache | None:
+    """The analyzer's ``cache=`` argument as a cache: a path opens an ``SQLiteCache``."""
+    if isinstance(cache, (str, Path)):
+        return SQLiteCache(cache)
+    return cache

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from pydantic import SecretStr
 
-from ._constants import DEFAULT_MODEL, LOCAL_PLACEHOLDER_KEY
+from ._constants import DEFAULT_EMBEDDING_MODEL, DEFAULT_MODEL, LOCAL_PLACEHOLDER_KEY
 from ._exceptions import ConfigurationError
 
 __all__ = ["Settings", "resolve_settings"]
@@ -28,6 +28,8 @@ class Settings:
     model: str
     api_key: SecretStr
     base_url: str | None
+    #: what ``embed`` asks for when not told (the chat model cannot embed)
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
 
     @property
     def endpoint(self) -> str:
@@ -50,9 +52,14 @@ def resolve_settings(
     base_url: str | None,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
-    """Arguments win over WOM_MODEL / OPENAI_API_KEY / OPENAI_BASE_URL, which win over defaults."""
+    """Arguments win over WOM_MODEL / OPENAI_API_KEY / OPENAI_BASE_URL, which win over defaults.
+
+    The embedding model has no constructor argument (``embed(model=...)`` is
+    one): WOM_EMBEDDING_MODEL, else ``DEFAULT_EMBEDDING_MODEL``.
+    """
     env = os.environ if environ is None else environ
     model = _clean(model) or _clean(env.get("WOM_MODEL")) or DEFAULT_MODEL
+    embedding_model = _clean(env.get("WOM_EMBEDDING_MODEL")) or DEFAULT_EMBEDDING_MODEL
     key = _clean(api_key) or _clean(env.get("OPENAI_API_KEY"))
     url = _clean(base_url) or _clean(env.get("OPENAI_BASE_URL"))
     if key is None and url is None:
@@ -63,4 +70,9 @@ def resolve_settings(
             "for a local server it usually looks like http://127.0.0.1:8000/v1"
         )
     # Local servers need no key, but the openai client insists on one.
-    return Settings(model=model, api_key=SecretStr(key or LOCAL_PLACEHOLDER_KEY), base_url=url)
+    return Settings(
+        model=model,
+        api_key=SecretStr(key or LOCAL_PLACEHOLDER_KEY),
+        base_url=url,
+        embedding_model=embedding_model,
+    )

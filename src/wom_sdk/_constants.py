@@ -4,16 +4,20 @@ from __future__ import annotations
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_EMBEDDING_MODEL",
     "DEFAULT_MAX_OUTPUT_TOKENS",
     "DEFAULT_MAX_REASKS",
     "DEFAULT_MODEL",
     "DEFAULT_TEMPERATURE",
     "DEFAULT_TIMEOUT",
+    "EMBEDDING_BATCH_SIZE",
+    "EMBEDDING_BATCH_TOKENS",
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_USAGE",
     "LOCAL_PLACEHOLDER_KEY",
+    "UNKNOWN_LANGUAGE",
 ]
 
 #: Used when neither ``model=`` nor ``WOM_MODEL`` is given.
@@ -29,6 +33,13 @@ DEFAULT_MAX_REASKS = 2
 DEFAULT_MAX_OUTPUT_TOKENS = 1024
 #: Analysis wants repeatable labels more than creativity.
 DEFAULT_TEMPERATURE = 0.0
+#: Used by ``embed`` when neither ``model=`` nor ``WOM_EMBEDDING_MODEL`` is given.
+DEFAULT_EMBEDDING_MODEL = "text-embedding-3-small"
+#: Texts per ``/embeddings`` request, and their estimated tokens. OpenAI allows
+#: 2048 inputs and 300,000 tokens per request; smaller requests keep one answer
+#: (a float vector per text) a few MB at most and the estimate's error harmless.
+EMBEDDING_BATCH_SIZE = 256
+EMBEDDING_BATCH_TOKENS = 100_000
 #: Sent as the API key to endpoints that need none (local servers), because
 #: the openai client refuses to run without one.
 LOCAL_PLACEHOLDER_KEY = "not-needed"
@@ -43,3 +54,7 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 #: Interrupted by Ctrl-C: 128 + SIGINT, the shell's convention. What finished is kept.
 EXIT_INTERRUPTED = 130
+
+#: The language of a text whose language is not known: BCP 47's "undetermined"
+#: (RFC 5646 section 4.1; ISO 639-2 "und"). Results, reports and the reply guard all say this.
+UNKNOWN_LANGUAGE = "und"

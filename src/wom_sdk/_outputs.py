@@ -1,7 +1,8 @@
 """What the model must return for each task, and how an answer is checked.
 
 These models describe the *wire* output (what we ask the model for); the public
-result types in ``types.py`` add what we know ourselves (usage, warnings).
+result types in ``types.py`` add what we know ourselves (usage, warnings), and
+``_tasks`` says which task asks for which model.
 Grounding is a validator: every quote must be a verbatim piece of the review,
 else validation fails and the client re-asks. On the last attempt the check
 turns lenient (``ValidationContext.final``): ungrounded items are dropped with a
@@ -22,10 +23,11 @@ from .text._grounding import find_quote
 from .types import SentimentLabel, Severity
 
 __all__ = [
-    "TASK_OUTPUTS",
     "ComplaintsOut",
     "InsightOut",
     "OutputInvalid",
+    "OutputModel",
+    "PackItemOut",
     "PackOut",
     "ReplyOut",
     "SentimentOut",
@@ -218,13 +220,8 @@ class PackOut(_Out):
         return self
 
 
-TASK_OUTPUTS: dict[str, type[_Out]] = {
-    "analyze": InsightOut,
-    "analyze_pack": PackOut,
-    "sentiment": SentimentOut,
-    "complaints": ComplaintsOut,
-    "reply": ReplyOut,
-}
+#: What a task asks the model for: one of the models above (``_tasks`` names them).
+OutputModel = type[_Out]
 
 # Keywords strict structured output rejects or ignores; Pydantic still enforces them.
 _UNSUPPORTED = frozenset(
@@ -246,13 +243,13 @@ _UNSUPPORTED = frozenset(
 
 
 @functools.lru_cache(maxsize=64)
-def schema_for(task: str, categories: tuple[str, ...]) -> dict[str, Any]:
-    """The task's JSON schema, with the complaint categories as an enum.
+def schema_for(output: OutputModel, categories: tuple[str, ...]) -> dict[str, Any]:
+    """The output model's JSON schema, with the complaint categories as an enum.
 
     Cached (Pydantic takes milliseconds to generate it, per request otherwise):
     treat the returned dict as read-only.
     """
-    schema = TASK_OUTPUTS[task].model_json_schema()
+    schema = output.model_json_schema()
     comp = schema.get("$defs", {}).get("ComplaintOut")
     if comp is not None:
         comp["properties"]["category"] = {"type": "string", "enum": list(categories)}
@@ -260,15 +257,15 @@ def schema_for(task: str, categories: tuple[str, ...]) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=64)
-def strict_schema_for(task: str, categories: tuple[str, ...]) -> dict[str, Any]:
+def strict_schema_for(output: OutputModel, categories: tuple[str, ...]) -> dict[str, Any]:
     """``strict_schema(schema_for(...))``, cached; read-only."""
-    return strict_schema(schema_for(task, categories))
+    return strict_schema(schema_for(output, categories))
 
 
 @functools.lru_cache(maxsize=64)
-def schema_text_for(task: str, categories: tuple[str, ...]) -> str:
+def schema_text_for(output: OutputModel, categories: tuple[str, ...]) -> str:
     """The schema as compact JSON, for prompts; cached."""
-    return json.dumps(schema_for(task, categories), ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(schema_for(output, categories), ensure_ascii=False, separators=(",", ":"))
 
 
 def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
@@ -346,9 +343,8 @@ def _describe(e: ValidationError) -> list[str]:
     return out[:20]
 
 
-def validate_output(task: str, content: str, ctx: ValidationContext) -> _Out:
+def validate_output(model: OutputModel, content: str, ctx: ValidationContext) -> _Out:
     """Parse and validate an answer; raise ``OutputInvalid`` with fixable errors."""
-    model = TASK_OUTPUTS[task]
     text = extract_json(content)
     try:
         # strict=False: grammar-constrained local servers let raw newlines into

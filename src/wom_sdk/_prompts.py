@@ -8,11 +8,17 @@ review is passed as a *variable*: Jinja never parses variable values, so a
 review containing ``{{ 7*7 }}`` reaches the model verbatim. The sandbox and
 ``StrictUndefined`` guard against the other direction: a user's template that
 misspells a variable fails loudly instead of sending an empty prompt.
+
+``leak_markers`` takes the distinctive sentences of a *rendered* system
+message, so that the reply guard recognizes a leaked prompt whatever templates
+(``prompts_dir``) rendered it.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,9 +28,61 @@ from ._exceptions import ConfigurationError
 if TYPE_CHECKING:
     from jinja2.sandbox import SandboxedEnvironment
 
-__all__ = ["TASK_TEMPLATES", "PromptLibrary", "boundary_for", "builtin_prompts_dir"]
+__all__ = ["PromptLibrary", "boundary_for", "builtin_prompts_dir", "leak_markers"]
 
-TASK_TEMPLATES = ("analyze", "sentiment", "complaints", "reply")
+# A sentence ends at . ! ? before a space or the line's end, or at a CJK full stop.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")
+_CLAUSE_BREAK = re.compile(r"[,;:，；：、]")
+# Quoted text in an instruction is an example or a literal ('say "Thank you"'),
+# which a reply may rightly contain: it never makes a clause a marker.
+_QUOTED = re.compile(r'"[^"\n]*"|“[^”\n]*”|「[^」\n]*」|『[^』\n]*』')
+_BULLET = re.compile(r"^(?:[-*•]|\d+[.)])\s+")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_TRIM = " \t\"'“”‘’「」『』()[]{}<>.!?。！？,;:，；：、-"
+
+
+def _long_enough(text: str, words: int, cjk: int) -> bool:
+    # A CJK character carries about what a Latin word does, but rarely repeats
+    # whole instruction phrases by chance: more of them are required.
+    return len(text.split()) >= words or len(_CJK.findall(text)) >= cjk
+
+
+@functools.lru_cache(maxsize=64)
+def leak_markers(system: str) -> tuple[str, ...]:
+    """Distinctive pieces of a rendered system message: a reply containing one leaked it.
+
+    Every sentence of four words (or eight CJK characters) or more; its rest
+    after the first two words (a leaked "You are X" reads "I am X"); and every
+    clause of six words (or ten CJK characters) or more outside quoted text.
+    Lines that are JSON (a schema) are left out: no reply quotes those by chance,
+    and a leak quotes the prose too.
+    """
+    found: dict[str, None] = {}
+    for line in system.splitlines():
+        found.update(dict.fromkeys(_line_markers(line)))
+    return tuple(found)
+
+
+# Per line, so that a system message differing in one line (a per-review tag)
+# costs one line's work, not the whole message's.
+@functools.lru_cache(maxsize=1024)
+def _line_markers(raw_line: str) -> tuple[str, ...]:
+    line = _BULLET.sub("", raw_line.strip())
+    if not line or line[0] in "{[":
+        return ()
+    found: dict[str, None] = {}
+    for sentence in _SENTENCE_END.split(line):
+        sentence = sentence.strip(_TRIM)
+        if _long_enough(sentence, 4, 8):
+            found[sentence] = None
+            rest = sentence.split(None, 2)[2:]
+            if rest and len(rest[0].split()) >= 4:
+                found[rest[0]] = None
+    for clause in _CLAUSE_BREAK.split(_SENTENCE_END.sub(",", _QUOTED.sub(",", line))):
+        clause = clause.strip(_TRIM)
+        if _long_enough(clause, 6, 10):
+            found[clause] = None
+    return tuple(found)
 
 
 def builtin_prompts_dir() -> Path:

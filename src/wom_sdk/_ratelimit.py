@@ -22,34 +22,14 @@ from __future__ import annotations
 
 import asyncio
 import random
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from ._retry import get_testing
+from ._retry import get_testing, parse_reset
 
 __all__ = ["RateLimiter", "Reservation", "parse_reset"]
-
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
-_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
-def parse_reset(value: str | None) -> float | None:
-    """Seconds in an OpenAI-style reset header ("1s", "6m0s", "120ms", "0.5")."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    parts = _DURATION.findall(value)
-    if not parts:
-        return None
-    return sum(float(n) * _UNIT[u] for n, u in parts)
-
 
 def _int_header(headers: Mapping[str, str], name: str) -> int | None:
     raw = headers.get(name)

@@ -2,8 +2,9 @@
 
 openai's client is built with ``max_retries=0`` so that retries are not stacked
 (3 openai retries x N of ours = a 429 storm). Tenacity drives the loop; this
-module only supplies the policy. ``reraise=True`` lets the last typed error
-through, never tenacity's ``RetryError``.
+module supplies the policy, and reads how long a server asks us to wait
+(``retry_after``: the one place Retry-After headers are parsed).
+``reraise=True`` lets the last typed error through, never tenacity's ``RetryError``.
 
 429s are special: the wait is not taken here but in the shared rate limiter
 (``RateLimiter.penalize``), so that every request of the analyzer cools down
@@ -12,7 +13,12 @@ together instead of each one hammering on its own schedule.
 
 from __future__ import annotations
 
+import email.utils
+import math
 import random
+import re
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +30,8 @@ __all__ = [
     "RetryPolicy",
     "get_testing",
     "is_retryable",
+    "parse_reset",
+    "retry_after",
     "swap_testing",
     "tenacity_kwargs",
 ]
@@ -80,6 +88,63 @@ class RetryPolicy:
         """Exponential backoff with jitter before try ``attempt + 1`` (attempt >= 1)."""
         base = min(self.wait_max, self.wait_initial * 2.0 ** (attempt - 1))
         return base + (random.uniform(0, self.wait_jitter) if self.wait_jitter > 0 else 0.0)
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_reset(value: str | None) -> float | None:
+    """Seconds in an OpenAI-style duration ("1s", "6m0s", "120ms", "0.5").
+
+    Used for ``x-ratelimit-reset-*`` headers (the limiter) and for a Retry-After
+    that holds such a duration.
+    """
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    parts = _DURATION.findall(value)
+    if not parts:
+        return None
+    return sum(float(n) * _UNIT[u] for n, u in parts)
+
+
+def retry_after(
+    headers: Mapping[str, str], *, now: Callable[[], float] = time.time
+) -> float | None:
+    """Seconds an error response asks us to wait, or None if it does not say.
+
+    Read the way openai-python reads them (``_base_client._parse_retry_after_header``):
+    ``retry-after-ms`` first, then ``retry-after`` as seconds or as an HTTP date
+    (RFC 9110 section 10.2.3). Some gateways put an OpenAI-style duration ("1m30s")
+    there; that is accepted too. ``now`` is the wall clock the date is measured from.
+    """
+    ms = _seconds(headers.get("retry-after-ms"))
+    if ms is not None and math.isfinite(ms):
+        return max(0.0, ms / 1000.0)
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    seconds = _seconds(value)
+    if seconds is not None:
+        # "inf" or "nan" is no wait anyone can honour: as if the header were absent.
+        return max(0.0, seconds) if math.isfinite(seconds) else None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return parse_reset(value)
+    return max(0.0, when.timestamp() - now())
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
 
 
 def is_retryable(exc: BaseException) -> bool:

@@ -226,14 +226,6 @@ class BatchResult(_Result):
     def ok(self) -> bool:
         return self.insight is not None
 
-    def to_line(self) -> dict[str, Any]:
-        """The JSONL form ``wom analyze`` writes (and ``wom report`` reads)."""
-        # The line's schema has one home, next to its reader; imported here
-        # because that module builds on these types.
-        from .io._results import ResultRecord
-
-        return ResultRecord.from_result(self).to_line()
-
     def _summary(self) -> str:
         state = repr(self.insight) if self.insight else repr(self.error)
         return f"id={self.id!r}, {state}"

@@ -53,6 +53,9 @@ class FakeOpenAIServer:
         latency: seconds each admitted request waits before its answer.
         latency_jitter: extra seconds drawn uniformly from ``[0, latency_jitter]``.
         faults: which chat requests fail and how (None: none do).
+        embedding_faults: which ``/embeddings`` requests fail, counted on their own;
+            only the kinds that answer instead of the request apply there (429,
+            500, 503, drop, hang).
         responder: ``responder(request_json)`` gives the answer's content (a str)
             or a dict overriding ``content``, ``refusal``, ``finish_reason``, ``usage``;
             None answers a minimal instance of the requested JSON schema.
@@ -73,6 +76,7 @@ class FakeOpenAIServer:
         latency: float = 0.0,
         latency_jitter: float = 0.0,
         faults: FaultPlan | None = None,
+        embedding_faults: FaultPlan | None = None,
         responder: Responder | None = None,
         model: str = "fake-model",
         require_api_key: str | None = None,
@@ -99,6 +103,7 @@ class FakeOpenAIServer:
             latency=latency,
             latency_jitter=latency_jitter,
             faults=faults,
+            embedding_faults=embedding_faults,
             responder=responder,
             model=model,
             require_api_key=require_api_key,

@@ -77,6 +77,17 @@ def _retry_headers(seconds: float) -> list[tuple[str, str]]:
     ]
 
 
+def _early_only(plan: FaultPlan | None) -> FaultPlan | None:
+    # The other kinds corrupt a chat answer's content; an embedding has none to corrupt.
+    kinds: set[str] = set()
+    if plan is not None:
+        kinds = {k for k in (*plan.probabilities, *plan.script) if k is not None}
+    if kinds - _EARLY_FAULTS:
+        known = ", ".join(sorted(_EARLY_FAULTS))
+        raise ValueError(f"embedding faults can only be {known}; got {sorted(kinds)}")
+    return plan
+
+
 def _reserved_completion_tokens(body: Mapping[str, Any]) -> int | None:
     for key in ("max_completion_tokens", "max_tokens"):
         value = body.get(key)
@@ -102,6 +113,7 @@ class App:
         latency_jitter: float,
         faults: FaultPlan | None,
         responder: Responder | None,
+        embedding_faults: FaultPlan | None = None,
         model: str,
         require_api_key: str | None,
         seed: int | None,
@@ -113,6 +125,7 @@ class App:
         # Separate from the fault RNG, so latency draws never shift which requests fail.
         self._rng = random.Random(seed)
         self._faults = FaultPicker(faults)
+        self._embedding_faults = FaultPicker(_early_only(embedding_faults))
         self._responder: Responder = responder if responder is not None else default_responder
         self._model = model
         self._api_key = require_api_key
@@ -204,7 +217,7 @@ class App:
         fault = self._faults.pick(body)
         if fault is not None and fault in _EARLY_FAULTS:
             self._recorder.fault(fault)
-            return self._early_fault(fault)
+            return self._early_fault(fault, self._faults.plan)
         if fault == "reject_json_schema":
             # Only a request asking for json_schema is rejected; others are answered.
             if not _wants_json_schema(body):
@@ -251,8 +264,7 @@ class App:
         )
         return Reply(200, payloads.dumps(completion), verdict.headers)
 
-    def _early_fault(self, fault: FaultKind) -> Outcome:
-        plan = self._faults.plan
+    def _early_fault(self, fault: FaultKind, plan: FaultPlan) -> Outcome:
         if fault == "drop":
             return Drop()
         if fault == "hang":
@@ -288,7 +300,11 @@ class App:
         if delay > 0:
             await asyncio.sleep(delay)
 
-    async def _embeddings(self, body: dict[str, Any]) -> Reply:
+    async def _embeddings(self, body: dict[str, Any]) -> Outcome:
+        fault = self._embedding_faults.pick(body)
+        if fault in _EARLY_FAULTS:  # what a plan's `decide` names besides these is ignored
+            self._recorder.fault(fault)
+            return self._early_fault(fault, self._embedding_faults.plan)
         inputs = payloads.embedding_inputs(body.get("input"))
         if inputs is None:
             message = "'input' must be a string, an array of strings or an array of token arrays"

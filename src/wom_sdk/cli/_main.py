@@ -12,9 +12,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from .. import __version__
 from .._constants import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from .._exceptions import WomError
-from .._version import __version__
 from . import _analyze, _demo, _eval, _report
 from ._common import AnalyzerFactory, WomArgumentParser, exit_status, exit_status_help, fail
 

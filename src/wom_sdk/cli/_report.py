@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from .._constants import EXIT_OK
@@ -15,6 +15,7 @@ from ._common import (
     add_connection_options,
     api_key_from_env,
     exit_status_help,
+    make_analyzer,
     positive_int,
     share,
 )
@@ -115,17 +116,27 @@ def run(args: argparse.Namespace) -> int:
         std_multiplier=_DEFAULTS.std_multiplier,
         min_count=args.alert_min_count,
     )
-    embed = _embedder(args) if args.embed_model else None
+    analyzer, embed = None, None
+    if args.embed_model:
+        # The embedder is an analyzer like every other command's: same settings,
+        # timeout, retries, rate limiter and errors (and the same test seam).
+        options = {"base_url": args.base_url, "api_key": api_key_from_env(args.api_key_env)}
+        analyzer = make_analyzer(args, **{k: v for k, v in options.items() if v is not None})
+        embed = partial(analyzer.embed, model=args.embed_model)
     started = time.perf_counter()
-    report = build_report(
-        args.results,
-        embed=embed,
-        trend_rule=rule,
-        title=args.title,
-        font=args.font,
-        top_products=args.top_products,
-        cluster_threshold=args.cluster_threshold,
-    )
+    try:
+        report = build_report(
+            args.results,
+            embed=embed,
+            trend_rule=rule,
+            title=args.title,
+            font=args.font,
+            top_products=args.top_products,
+            cluster_threshold=args.cluster_threshold,
+        )
+    finally:
+        if analyzer is not None:
+            analyzer.close()
     text = report.to_html() if fmt == "html" else report.to_markdown()
     if output == "-":
         sys.stdout.write(text)
@@ -141,23 +152,3 @@ def run(args: argparse.Namespace) -> int:
     for note in report.data.notes:
         print(f"wom report: note: {note}", file=sys.stderr)
     return EXIT_OK
-
-
-def _embedder(args: argparse.Namespace) -> Callable[[list[str]], Sequence[Sequence[float]]]:
-    """``embed(texts)`` over the endpoint's ``/embeddings``, configured like the analyzer."""
-    import openai
-
-    from .._config import resolve_settings
-
-    # Arguments > OPENAI_API_KEY / OPENAI_BASE_URL, as for the analyzer; no endpoint at
-    # all is a ConfigurationError here, not a 401 from OpenAI after the aggregation.
-    settings = resolve_settings(model=args.embed_model, api_key=api_key_from_env(
-        args.api_key_env), base_url=args.base_url)
-    client = openai.OpenAI(base_url=settings.base_url,
-                           api_key=settings.api_key.get_secret_value())
-
-    def embed(texts: list[str]) -> Sequence[Sequence[float]]:
-        response = client.embeddings.create(model=settings.model, input=texts)
-        return [d.embedding for d in sorted(response.data, key=lambda d: d.index)]
-
-    return embed

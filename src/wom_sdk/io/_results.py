@@ -1,7 +1,7 @@
 """The JSONL result line: one model (``ResultRecord``), its writer and its reader.
 
-``wom analyze`` writes one line per review, ``BatchResult.to_line()`` gives the
-same line as a dict, ``wom report`` and ``wom eval`` read it back, and resuming
+``wom analyze`` writes one line per review, ``ResultRecord.from_result(r).to_line()``
+gives the same line as a dict, ``wom report`` and ``wom eval`` read it back, and resuming
 a run reads it to know which reviews are done. All of them go through this
 module, so the line has one schema::
 

@@ -4,24 +4,24 @@ Memory does not grow with the number of reviews: ``Aggregator.add`` keeps
 counters, sums, a fixed histogram, and small bounded samples. Quotes are
 chosen as "the k smallest by a hash of their text", which is deterministic and
 independent of input order, needs no random state, and never holds more than
-k quotes per category. Aspect vocabularies are counted in ``_TopCounter``,
-which prunes to its most frequent keys when it grows past a bound.
+k quotes per category (``_sampling.QuoteSample``). Aspect vocabularies are
+counted in ``_sampling.TopCounter``, which prunes to its most frequent keys
+when it grows past a bound.
 """
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
-import hashlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 
 from ..io._results import ResultRecord
-from ..text._textnorm import normalize_match_text, normalize_term
+from ..text._textnorm import normalize_match_text, normalize_term, primary_language
 from ..types import ReviewInsight
 from ._cluster import cluster_aspects
+from ._sampling import QuoteSample, TopCounter, quote_key
 from ._trend import Alert, TrendRule, WeekCount, detect_alerts, week_start
 from ._types import (
     AspectCluster,
@@ -45,67 +45,9 @@ HISTOGRAM_BINS = 20
 # reviews should not hold a million product names.
 _MAX_CATEGORIES = 200
 _MAX_PRODUCTS = 1000
-_ASPECT_CAPACITY = 2000
 _OVERFLOW_PRODUCT = "(other products)"
 _OVERFLOW_CATEGORY = "other (overflow)"
 _UNSPECIFIED_ASPECT = "(unspecified)"
-# Quotes outside this length are kept only when nothing better exists: very
-# short ones say nothing, very long ones do not fit a table cell or an ad.
-_QUOTE_MIN_CHARS = 4
-_QUOTE_MAX_CHARS = 160
-
-
-class _TopCounter:
-    """Counts keys; past ``2 * capacity`` keys, keeps the ``capacity`` most frequent.
-
-    Counts stay exact until the first prune (``approximate`` tells); after it,
-    keys that were dropped and come back restart from zero, so counts of the
-    retained head are lower bounds. Ties are broken by key: deterministic.
-    """
-
-    def __init__(self, capacity: int = _ASPECT_CAPACITY) -> None:
-        self.capacity = capacity
-        self.counts: dict[str, int] = {}
-        self.approximate = False
-
-    def add(self, key: str, n: int = 1) -> None:
-        self.counts[key] = self.counts.get(key, 0) + n
-        if len(self.counts) > 2 * self.capacity:
-            self.counts = dict(self.most_common(self.capacity))
-            self.approximate = True
-
-    def most_common(self, k: int | None = None) -> list[tuple[str, int]]:
-        items = sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0]))
-        return items if k is None else items[:k]
-
-
-_SampleKey = tuple[int, bytes]
-
-
-class _QuoteSample:
-    """The ``k`` quotes with the smallest (penalty, hash of text): bounded, order-free."""
-
-    def __init__(self, k: int) -> None:
-        self.k = k
-        self.items: list[tuple[_SampleKey, Quote]] = []
-
-    def offer(self, key: _SampleKey, make: Callable[[], Quote]) -> None:
-        if len(self.items) >= self.k and key >= self.items[-1][0]:
-            return
-        if any(existing[1] == key[1] for existing, _ in self.items):
-            return  # the same quote from another review: one copy is enough
-        bisect.insort(self.items, (key, make()), key=lambda item: item[0])
-        del self.items[self.k :]
-
-    def quotes(self) -> tuple[Quote, ...]:
-        return tuple(q for _, q in self.items)
-
-
-def _quote_key(text: str, penalty: int) -> _SampleKey:
-    digest = hashlib.blake2b(normalize_match_text(text).encode(), digest_size=8).digest()
-    if not _QUOTE_MIN_CHARS <= len(text.strip()) <= _QUOTE_MAX_CHARS:
-        penalty += 2
-    return (penalty, digest)
 
 
 _MICRO = 1_000_000
@@ -126,18 +68,14 @@ def _parse_date(value: str) -> dt.date | None:
         return None
 
 
-def _language(code: str) -> str:
-    return code.strip().lower().replace("_", "-").split("-")[0] or "unknown"
-
-
 @dataclass
 class _CategoryAcc:
     mentions: int = 0
     reviews: int = 0
     weighted: int = 0
     severity: Counter[str] = field(default_factory=Counter)
-    aspects: _TopCounter = field(default_factory=_TopCounter)
-    quotes: _QuoteSample = field(default_factory=lambda: _QuoteSample(3))
+    aspects: TopCounter = field(default_factory=TopCounter)
+    quotes: QuoteSample = field(default_factory=lambda: QuoteSample(3))
 
 
 @dataclass
@@ -169,7 +107,7 @@ class Aggregator:
         self.top_products = top_products
         self.reviews = 0
         self.analyzed = 0
-        self.failed_by_kind = _TopCounter(capacity=50)
+        self.failed_by_kind = TopCounter(capacity=50)
         self.languages: Counter[str] = Counter()
         self.labels: Counter[str] = Counter()
         self.histogram = [0] * HISTOGRAM_BINS
@@ -191,9 +129,9 @@ class Aggregator:
         self.quotes_not_verbatim = 0
         self.categories: dict[str, _CategoryAcc] = {}
         self.category_overflow = 0
-        self.all_aspects = _TopCounter()
-        self.praise_counts = _TopCounter()
-        self.praise_best: dict[str, _QuoteSample] = {}
+        self.all_aspects = TopCounter()
+        self.praise_counts = TopCounter()
+        self.praise_best: dict[str, QuoteSample] = {}
         self.products: dict[str, _GroupAcc] = {}
         self.product_overflow = 0
         self.weeks: dict[dt.date, _GroupAcc] = {}
@@ -237,7 +175,7 @@ class Aggregator:
         groups: tuple[_GroupAcc | None, _GroupAcc | None],
     ) -> None:
         sentiment = insight.sentiment
-        language = _language(insight.language)
+        language = primary_language(insight.language)
         self.languages[language] += 1
         self.labels[sentiment.label] += 1
         score = _micro(sentiment.score)
@@ -274,7 +212,7 @@ class Aggregator:
             seen.add(category)
             if self._verbatim(complaint.quote, haystack):
                 acc.quotes.offer(
-                    _quote_key(complaint.quote, 0),
+                    quote_key(complaint.quote, 0),
                     partial(
                         Quote,
                         complaint.quote.strip(),
@@ -296,9 +234,9 @@ class Aggregator:
                 continue  # marketing gets only words a customer really wrote
             aspect = normalize_term(praise.aspect) or _UNSPECIFIED_ASPECT
             self.praise_counts.add(aspect)
-            sample = self.praise_best.setdefault(aspect, _QuoteSample(1))
+            sample = self.praise_best.setdefault(aspect, QuoteSample(1))
             sample.offer(
-                _quote_key(praise.quote, 0 if sentiment.label == "positive" else 1),
+                quote_key(praise.quote, 0 if sentiment.label == "positive" else 1),
                 partial(Quote, praise.quote.strip(), aspect, record.id, record.product, language),
             )
         if len(self.praise_best) > 2 * self.praise_counts.capacity:
@@ -324,7 +262,7 @@ class Aggregator:
                 self.category_overflow += 1
                 name = _OVERFLOW_CATEGORY
             self.categories.setdefault(
-                name, _CategoryAcc(quotes=_QuoteSample(self.quotes_per_category))
+                name, _CategoryAcc(quotes=QuoteSample(self.quotes_per_category))
             )
         return name
 

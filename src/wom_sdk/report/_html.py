@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Mapping, Sequence
 
+from .._constants import UNKNOWN_LANGUAGE
 from ._aggregate import SEVERITY_WEIGHTS
 from ._types import AspectCluster, CategorySummary, ProductSummary, Quote, ReportData
 
@@ -130,7 +131,7 @@ def _quote_html(q: Quote, css: str = "") -> str:
         meta.append(f"product: {_e(q.product)}")
     if q.review_id:
         meta.append(f"review {_e(q.review_id)}")
-    lang = f" lang='{_e(q.language)}'" if q.language and q.language != "unknown" else ""
+    lang = f" lang='{_e(q.language)}'" if q.language and q.language != UNKNOWN_LANGUAGE else ""
     cls = f" class='{css}'" if css else ""
     return (
         f"<blockquote{cls}{lang}>&ldquo;{_e(q.text)}&rdquo;"

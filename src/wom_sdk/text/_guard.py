@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from .._constants import UNKNOWN_LANGUAGE
 from ._clean import strip_invisible
 from ._guard_patterns import (
     _CLAUSE_BREAK,
@@ -203,7 +204,7 @@ def detect_language(text: str) -> str:
     kanji reads as "zh"; text with no letters (emoji, digits) is "und".
     """
     script = _dominant(_for_language(text))
-    return _SCRIPT_LANG.get(script, "und") if script else "und"
+    return _SCRIPT_LANG.get(script, UNKNOWN_LANGUAGE) if script else UNKNOWN_LANGUAGE
 
 
 # -- reply checks ----------------------------------------------------------------------
@@ -430,9 +431,9 @@ def _wrong_language(text: str, review: str, brand: str | None) -> str | None:
     if brand:
         body = re.sub(re.escape(unicodedata.normalize("NFKC", brand)), " ", body, flags=_I)
     reply_script = _dominant(body)
-    expected = _SCRIPT_LANG.get(review_script, "und")
+    expected = _SCRIPT_LANG.get(review_script, UNKNOWN_LANGUAGE)
     if reply_script is not None and reply_script != review_script:
-        got = _SCRIPT_LANG.get(reply_script, "und")
+        got = _SCRIPT_LANG.get(reply_script, UNKNOWN_LANGUAGE)
         return f"reply is in another language ({got}) than the review ({expected})"
     passage = _foreign_passage(body, review_script)
     if passage is not None:

@@ -1,4 +1,4 @@
-"""Normalizing short terms (aspects) so that spelling variants count as one.
+"""Normalizing short terms (aspects, language tags) so that spelling variants count as one.
 
 Used by the report (grouping complaint aspects into themes) and by the
 evaluation (matching predicted aspect terms to gold ones), so that both agree
@@ -10,7 +10,12 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["normalize_match_text", "normalize_term"]
+from .._constants import UNKNOWN_LANGUAGE
+
+__all__ = ["normalize_match_text", "normalize_term", "primary_language"]
+
+#: Said by report files written before "und" was the one spelling.
+_OLD_UNKNOWN = frozenset({"unknown"})
 
 # Words that end in "s" in the singular; stripping would mangle them.
 _NOT_PLURAL = frozenset({"news", "series", "species", "glasses", "gas", "bus", "lens"})
@@ -56,3 +61,12 @@ def normalize_match_text(text: str) -> str:
     quotes, especially around CJK punctuation, without changing the words.
     """
     return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def primary_language(tag: str | None) -> str:
+    """The primary subtag of a language tag, lowercase: ``"en-US"`` / ``"EN_us"`` -> ``"en"``.
+
+    Empty, missing or ``"unknown"`` (older result files) -> ``UNKNOWN_LANGUAGE`` ("und").
+    """
+    code = (tag or "").strip().lower().replace("_", "-").split("-")[0]
+    return UNKNOWN_LANGUAGE if not code or code in _OLD_UNKNOWN else code

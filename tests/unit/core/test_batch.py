@@ -9,6 +9,7 @@ import pytest
 
 from fakeserver import FakeOpenAIServer, FaultPlan, wom_responder
 from wom_sdk import AsyncReviewAnalyzer, RateLimiter, RetryPolicy, ReviewAnalyzer, SQLiteCache
+from wom_sdk.io._results import ResultRecord
 from wom_sdk.testing import FAKE_BASE_URL, FakeLLM, RecordedRequest, api_error
 from wom_sdk.types import BatchResult, ReviewRecord
 
@@ -53,7 +54,7 @@ def test_results_come_back_in_input_order_with_per_item_errors(fast_retry: Retry
     assert results[2].record.product == "X1"
     assert results[2].record.rating == 2.0
     assert sorted(r.id for r in seen) == sorted(r.id for r in results)
-    line = results[1].to_line()
+    line = ResultRecord.from_result(results[1]).to_line()
     assert line["insight"] is None
     assert line["error"]["kind"] == "invalid_review"
     json.dumps(line)  # serializable

@@ -40,3 +40,49 @@ def test_import_is_cheap_and_side_effect_free() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
     assert out.stderr == ""
+
+
+def test_version_has_one_home() -> None:
+    # pyproject.toml reads the version from wom_sdk/__init__.py (hatch dynamic version):
+    # the installed metadata and the module cannot disagree.
+    import importlib.metadata
+    import tomllib
+    from pathlib import Path
+
+    assert importlib.metadata.version("wom-sdk") == wom_sdk.__version__
+    root = Path(__file__).parents[3]
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert "version" not in project
+    assert "version" in project["dynamic"]
+    assert not (root / "src" / "wom_sdk" / "_version.py").exists()
+
+
+#: The analyzers' public methods (and properties); the async twin has ``aiter_many``
+#: and ``aclose`` where the sync one has ``iter_many`` and ``close``.
+ANALYZER_METHODS = {
+    "analyze", "sentiment", "complaints", "suggest_reply", "embed", "analyze_many",
+    "analyze_dataframe", "model", "base_url", "limiter", "usage", "structured_output_modes",
+}
+
+
+def _public(cls: type) -> set[str]:
+    return {n for n in dir(cls) if not n.startswith("_")}
+
+
+def test_analyzer_methods_are_the_intended_ones_in_both_twins() -> None:
+    import inspect
+
+    sync, async_ = wom_sdk.ReviewAnalyzer, wom_sdk.AsyncReviewAnalyzer
+    assert _public(sync) == ANALYZER_METHODS | {"iter_many", "close"}
+    assert _public(async_) == ANALYZER_METHODS | {"aiter_many", "aclose"}
+    for name in ANALYZER_METHODS:
+        one, two = getattr(sync, name), getattr(async_, name)
+        if callable(one):
+            # Same parameters, defaults and annotations: one API, written twice.
+            assert inspect.signature(one) == inspect.signature(two), name
+            assert inspect.iscoroutinefunction(two), name
+            assert one.__doc__, name
+    embed = inspect.signature(sync.embed)
+    assert list(embed.parameters) == ["self", "texts", "model", "dimensions"]
+    assert embed.parameters["model"].default is None
+    assert "Args:" in (sync.embed.__doc__ or "")

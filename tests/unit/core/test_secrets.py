@@ -10,6 +10,7 @@ import pytest
 
 from fakeserver import FakeOpenAIServer, FaultPlan, wom_responder
 from wom_sdk import RetryPolicy, ReviewAnalyzer
+from wom_sdk.io._results import ResultRecord
 
 # Built from parts so that secret scanners do not mistake this fake for a real key.
 PLANTED = "sk" + "-planted-0123456789abcdefSECRET"
@@ -43,7 +44,7 @@ def test_planted_key_never_leaks(tmp_path: Path, caplog: pytest.LogCaptureFixtur
     assert failed[0].error.kind == "authentication"
     with out.open("w", encoding="utf-8") as f:
         for r in [*results, *failed]:
-            f.write(json.dumps(r.to_line(), ensure_ascii=False) + "\n")
+            f.write(json.dumps(ResultRecord.from_result(r).to_line(), ensure_ascii=False) + "\n")
             texts += [repr(r), str(r.error)]
     texts.append(caplog.text)
     for path in (out, cache, *tmp_path.glob("cache.sqlite*")):

@@ -181,6 +181,24 @@ def test_a_failing_responder_is_reported_as_a_500() -> None:
     assert "KeyError" in response.json()["error"]["message"]
 
 
+def test_embedding_faults_are_their_own_plan() -> None:
+    with pytest.raises(ValueError, match="embedding faults can only be"):
+        FakeOpenAIServer(embedding_faults=FaultPlan(script=["invalid_json"]))
+    plan = FaultPlan(script=["429", "503"], retry_after=0.25)
+    body = {"model": "e", "input": ["a"]}
+    srv = FakeOpenAIServer(embedding_faults=plan, faults=FaultPlan(script=["500"]))
+    with srv, httpx2.Client(base_url=srv.base_url) as http:
+        limited = http.post("/embeddings", json=body)
+        chat = http.post("/chat/completions", json=CHAT)  # the chat plan's own first fault
+        overloaded = http.post("/embeddings", json=body)
+        answered = http.post("/embeddings", json=body)
+    assert (limited.status_code, chat.status_code, overloaded.status_code) == (429, 500, 503)
+    assert limited.headers["retry-after-ms"] == "250"
+    assert answered.status_code == 200
+    assert len(answered.json()["data"]) == 1
+    assert srv.stats().faults == {"429": 1, "503": 1, "500": 1}
+
+
 def test_models_embeddings_and_unknown_paths(server: FakeOpenAIServer) -> None:
     client = _client(server)
     assert [m.id for m in client.models.list()] == ["fake-model"]

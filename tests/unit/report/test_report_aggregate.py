@@ -155,10 +155,9 @@ def test_accepts_dicts_objects_and_paths(tmp_path: Path) -> None:
     assert objs.sentiment.label_counts == from_dicts.sentiment.label_counts
 
 
-def test_batch_result_objects_are_read_through_to_line() -> None:
-    types = pytest.importorskip("wom_sdk.types")
-    if not hasattr(types, "BatchResult"):
-        pytest.skip("the batch runner's BatchResult is not there yet")
+def test_batch_result_objects_are_read_as_their_result_line() -> None:
+    from wom_sdk import types
+
     first = json.loads(DATA.read_text(encoding="utf-8").splitlines()[0])
     result = types.BatchResult(
         id="r1",
@@ -216,3 +215,13 @@ def test_failing_embedder_leaves_a_note_not_a_crash() -> None:
 
 def test_no_embedder_no_clusters(report: Report) -> None:
     assert report.data.clusters is None
+
+
+def test_unknown_language_has_one_spelling_whatever_the_file_says(tmp_path: Path) -> None:
+    # Older files (and models) wrote "unknown" or nothing; the SDK writes "und" (BCP 47).
+    lines = [json.loads(x) for x in DATA.read_text(encoding="utf-8").splitlines()[:3]]
+    for line, said in zip(lines, ("unknown", "", "UND"), strict=True):
+        line["insight"]["language"] = said
+    path = tmp_path / "old.jsonl"
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    assert build_report(read_results(path)).totals.languages == {"und": 3}

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
+from fakeserver import FakeOpenAIServer, FaultPlan
+from wom_sdk import RetryPolicy, ReviewAnalyzer
 from wom_sdk.cli import main
 
 DATA = Path(__file__).parents[2] / "data" / "report_small.jsonl"
@@ -47,27 +48,54 @@ def test_stdout(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.startswith("# Word-of-mouth report")
 
 
-def test_embed_model_clusters_through_the_openai_client(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    openai = pytest.importorskip("openai")
-    calls: list[dict[str, object]] = []
+def _embeddings_sent(srv: FakeOpenAIServer) -> list[dict[str, object]]:
+    return [dict(r) for r in srv.requests if r.path.rstrip("/") == "/v1/embeddings"]
 
-    class FakeEmbeddings:
-        def create(self, *, model: str, input: list[str]) -> SimpleNamespace:
-            calls.append({"model": model, "input": input})
-            # Answer out of order: the client must sort by index.
-            data = [SimpleNamespace(index=i, embedding=[1.0, float(i)]) for i in range(len(input))]
-            return SimpleNamespace(data=data[::-1])
 
-    class FakeClient:
-        def __init__(self, *, base_url: str | None, api_key: str) -> None:
-            self.base_url = base_url
-            self.embeddings = FakeEmbeddings()
+def _cluster_section(markdown: str) -> str:
+    section = markdown.split("### Aspect clusters (embedding similarity)", 1)[1]
+    return section.split("\n## ", 1)[0]
 
-    monkeypatch.setattr(openai, "OpenAI", FakeClient)
+
+def test_embed_model_clusters_over_http_through_the_analyzer_seam(tmp_path: Path) -> None:
+    # The embedder is built by the same analyzer_factory as every other command, and
+    # goes through its retries and shared limiter: a 429 first, then the answer.
+    made: list[dict[str, object]] = []
+
+    def factory(**kwargs: object) -> ReviewAnalyzer:
+        made.append(kwargs)
+        return ReviewAnalyzer(retry=RetryPolicy(attempts=3, wait_initial=0.01), **kwargs)  # type: ignore[arg-type]
+
     out = tmp_path / "r.md"
-    assert main(["report", str(DATA), "-o", str(out), "--embed-model", "bge-m3",
-                 "--base-url", "http://127.0.0.1:9/v1", "--cluster-threshold", "0.99"]) == 0
-    assert calls == [{"model": "bge-m3", "input": ["delivery", "lid", "price", "保温效果"]}]
-    assert "Aspect clusters (embedding similarity)" in out.read_text(encoding="utf-8")
+    plan = FaultPlan(script=["429", None], retry_after=0.05)
+    with FakeOpenAIServer(embedding_faults=plan) as srv:
+        status = main(["report", str(DATA), "-o", str(out), "--embed-model", "bge-m3",
+                       "--base-url", srv.base_url], analyzer_factory=factory)
+    assert status == 0
+    assert made == [{"base_url": srv.base_url}]
+    sent = _embeddings_sent(srv)
+    assert len(sent) == 2
+    assert srv.stats().rate_limited == 1
+    assert all(r["model"] == "bge-m3" for r in sent)
+    assert sent[-1]["input"] == ["delivery", "lid", "price", "保温效果"]  # most frequent first
+    section = _cluster_section(out.read_text(encoding="utf-8"))
+    # The fake server's vectors are unrelated hashes: every aspect is its own cluster.
+    for aspect in ("delivery", "lid", "price", "保温效果"):
+        assert aspect in section
+
+
+def test_embed_model_with_the_default_analyzer(tmp_path: Path) -> None:
+    out = tmp_path / "r.md"
+    with FakeOpenAIServer() as srv:
+        assert main(["report", str(DATA), "-o", str(out), "--embed-model", "bge-m3",
+                     "--base-url", srv.base_url]) == 0
+    assert len(_embeddings_sent(srv)) == 1
+    assert "lid" in _cluster_section(out.read_text(encoding="utf-8"))
+
+
+def test_embed_model_without_an_endpoint_is_a_configuration_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["report", str(DATA), "-o", str(tmp_path / "r.md"), "--embed-model", "e"]) == 1
+    assert "OPENAI_BASE_URL" in capsys.readouterr().err
+    assert not (tmp_path / "r.md").exists()

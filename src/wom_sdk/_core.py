@@ -1,0 +1,477 @@
+"""What both analyzers share and what does no I/O: prepare, finish, pack, bookkeeping.
+
+``AnalyzerCore`` holds the settings and turns a review into a ``TaskCall``
+(clean, redact, detect the script, render the prompt: ``_prepare``), and a
+validated answer into the public result (``_finish``, by the task's row in
+``_tasks.TASKS``). Around each HTTP exchange it supplies what is the same for
+both twins: the response cache, usage counting, the limiter's bookkeeping
+(``_on_response``, ``_on_error``), and the arguments of the openai client and
+of the retry loop. ``ReviewAnalyzer`` / ``AsyncReviewAnalyzer`` (``_client``)
+add only the waiting.
+
+A path that does not send over HTTP (a provider's batch API) uses the same
+pieces: ``_prepare`` -> ``next(_llm.converse(prep.call, memory))`` is the
+request body; a raw completion body -> ``_llm.response_from_completion`` ->
+``_llm.advance`` -> ``_finish`` is the result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from ._cache import ResponseCache, open_cache
+from ._config import resolve_settings
+from ._constants import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_OUTPUT_TOKENS,
+    DEFAULT_MAX_REASKS,
+    DEFAULT_TEMPERATURE,
+    DEFAULT_TIMEOUT,
+)
+from ._exceptions import APIStatusError, ConfigurationError, InvalidReviewError, WomError
+from ._llm import (
+    ChatRequest,
+    ChatResponse,
+    EmbeddingRequest,
+    EndpointMemory,
+    Mode,
+    TaskCall,
+    TaskOutcome,
+    embedding_requests,
+    map_openai_error,
+    rejects_mode,
+    response_from_completion,
+    vectors_from_response,
+)
+from ._outputs import ValidationContext, schema_for, schema_text_for, strict_schema_for
+from ._prompts import PromptLibrary, boundary_for, leak_markers
+from ._ratelimit import RateLimiter, Reservation
+from ._retry import RetryPolicy, tenacity_kwargs
+from ._tasks import TASKS, Finishing, Task
+from .text._clean import DEFAULT_MAX_CHARS, CleanedReview, clean_review
+from .text._guard import ReplyPolicy, detect_language
+from .text._redact import Redacted, Redactor
+from .types import DEFAULT_CATEGORIES, ReviewInsight, ReviewRecord, Usage
+
+__all__ = ["AnalyzerCore", "Pack", "Prepared", "StructuredOutput"]
+
+StructuredOutput = Literal["auto", "json_schema", "json_object_schema", "json_object", "prompt"]
+#: A pack's answer holds one insight per review: its output cap grows with them, up to this.
+_PACK_MAX_OUTPUT_TOKENS = 16384
+
+
+@dataclass
+class Prepared:
+    """One review, cleaned and redacted, with the request it becomes."""
+
+    task: Task
+    call: TaskCall | None  # None for one review of a pack (the pack has the call)
+    cleaned: CleanedReview
+    redacted: Redacted | None
+    review: str  # what the model sees: the redacted text, or the cleaned one
+    language_hint: str
+
+
+@dataclass
+class Pack:
+    """Several short reviews sharing one request; prompt ids are "r1", "r2", ..."""
+
+    call: TaskCall
+    items: dict[str, Prepared]  # by prompt id
+    real_ids: dict[str, str]  # prompt id -> the caller's id
+    invalid: dict[str, InvalidReviewError]  # by the caller's id
+
+
+class AnalyzerCore:
+    """Shared, I/O-free core of both analyzers. See ``ReviewAnalyzer`` for the arguments."""
+
+    def __init__(
+        self,
+        model: str | None = None,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        requests_per_minute: float | None = None,
+        tokens_per_minute: float | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        max_reasks: int = DEFAULT_MAX_REASKS,
+        max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS,
+        temperature: float | None = DEFAULT_TEMPERATURE,
+        sampling: Mapping[str, Any] | None = None,
+        structured_output: StructuredOutput = "auto",
+        prompts_dir: str | Path | None = None,
+        categories: Sequence[str] | None = None,
+        brand_voice: str | None = None,
+        reply_policy: ReplyPolicy | None = None,
+        redact: bool | None = None,
+        order_number_pattern: str | None = None,
+        restore_redactions: bool = False,
+        max_review_chars: int = DEFAULT_MAX_CHARS,
+        cache: str | Path | ResponseCache | None = None,
+        default_headers: dict[str, str] | None = None,
+        http_client: Any = None,
+    ) -> None:
+        self._settings = resolve_settings(model=model, api_key=api_key, base_url=base_url)
+        if max_reasks < 0:
+            raise ConfigurationError("max_reasks must be >= 0")
+        if timeout <= 0:
+            raise ConfigurationError("timeout must be a positive number of seconds")
+        if structured_output not in ("auto", *(m.value for m in Mode)):
+            raise ConfigurationError(
+                f"structured_output must be 'auto' or one of {[m.value for m in Mode]}"
+            )
+        self._prompts = PromptLibrary(prompts_dir)
+        try:
+            self._limiter = RateLimiter(requests_per_minute, tokens_per_minute)
+        except ValueError as e:
+            raise ConfigurationError(str(e)) from None
+        self._memory = EndpointMemory(
+            None if structured_output == "auto" else Mode(structured_output)
+        )
+        self._retry = retry or RetryPolicy()
+        self.timeout = timeout
+        self.max_reasks = max_reasks
+        self.max_output_tokens = max_output_tokens
+        self.temperature = temperature
+        self.sampling = dict(sampling or {})
+        self.categories: tuple[str, ...] = tuple(categories or DEFAULT_CATEGORIES)
+        self.brand_voice = brand_voice
+        self.reply_policy = reply_policy or ReplyPolicy()
+        self.redact = redact
+        self.restore_redactions = restore_redactions
+        self.max_review_chars = max_review_chars
+        self._redactor = Redactor(order_number_pattern=order_number_pattern)
+        self._default_headers = dict(default_headers or {})
+        self._http_client = http_client
+        self._cache = open_cache(cache)
+        self._client: Any = None
+        self._client_lock = threading.Lock()
+        self._usage_lock = threading.Lock()
+        self._usage = Usage()
+
+    # -- introspection ---------------------------------------------------------------
+    @property
+    def model(self) -> str:
+        return self._settings.model
+
+    @property
+    def base_url(self) -> str | None:
+        return self._settings.base_url
+
+    @property
+    def limiter(self) -> RateLimiter:
+        """The rate limiter every call of this analyzer shares."""
+        return self._limiter
+
+    @property
+    def usage(self) -> Usage:
+        """Tokens and requests spent by this analyzer so far (all tasks, all attempts)."""
+        with self._usage_lock:
+            return self._usage
+
+    def _rate_known(self) -> bool:
+        """Whether the limiter knows a limit (configured, or learned from headers)."""
+        lim = self._limiter
+        return lim.requests_per_minute is not None or lim.tokens_per_minute is not None
+
+    @property
+    def structured_output_modes(self) -> dict[str, str]:
+        """The output mode found to work, per endpoint and model."""
+        return self._memory.snapshot()
+
+    def __repr__(self) -> str:
+        # The key is a SecretStr: it renders as '**********'.
+        return (
+            f"{type(self).__name__}(model={self.model!r}, base_url={self.base_url!r}, "
+            f"api_key={self._settings.api_key!r}, limiter={self._limiter!r})"
+        )
+
+    # -- preparing requests ------------------------------------------------------------
+    def _sanitize(self, task: Task, text: str) -> Prepared:
+        """Clean, redact (by default only for tasks that write a reply) and detect the script."""
+        if not isinstance(text, str):
+            raise TypeError(f"review text must be str, not {type(text).__name__}")
+        cleaned = clean_review(text, max_chars=self.max_review_chars)
+        redact = self.redact if self.redact is not None else task.writes_reply
+        redacted = self._redactor.redact(cleaned.text) if redact else None
+        review = redacted.text if redacted is not None else cleaned.text
+        return Prepared(task, None, cleaned, redacted, review, detect_language(review))
+
+    def _prepare(
+        self,
+        task: str,
+        text: str,
+        *,
+        product: str | None = None,
+        rating: float | None = None,
+        brand_voice: str | None = None,
+        categories: Sequence[str] | None = None,
+        contact: str | None = None,
+    ) -> Prepared:
+        prep = self._sanitize(TASKS[task], text)
+        cats = tuple(categories) if categories else self.categories
+        variables: dict[str, Any] = {
+            "review": prep.review,
+            "boundary": boundary_for(prep.review),
+            "language_hint": prep.language_hint,
+            "product": product,
+            "rating": rating,
+            "brand_voice": brand_voice if brand_voice is not None else self.brand_voice,
+            "categories": list(cats),
+            "contact": contact,
+        }
+        context = ValidationContext(review=prep.review, categories=cats)
+        prep.call = self._task_call(prep.task, variables, cats, context)
+        return prep
+
+    def _prepare_pack(
+        self,
+        records: Sequence[ReviewRecord],
+        *,
+        brand_voice: str | None = None,
+        categories: Sequence[str] | None = None,
+    ) -> Pack:
+        task = TASKS["analyze_pack"]
+        items: dict[str, Prepared] = {}
+        invalid: dict[str, InvalidReviewError] = {}
+        real_ids: dict[str, str] = {}
+        entries: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        cats = tuple(categories) if categories else self.categories
+        for rec in records:
+            if rec.id in seen:
+                continue  # a repeated id cannot be mapped back: it goes alone
+            seen.add(rec.id)
+            try:
+                prep = self._sanitize(task, rec.text)
+            except InvalidReviewError as e:
+                invalid[rec.id] = e
+                continue
+            # Short positional ids in the prompt: the caller's ids may be long, or
+            # contain quotes that would break out of the tag's attribute.
+            alias = f"r{len(items) + 1}"
+            items[alias] = prep
+            real_ids[alias] = rec.id
+            entries.append(
+                {"id": alias, "text": prep.review, "product": rec.product, "rating": rec.rating}
+            )
+        call = self._task_call(
+            task,
+            {
+                "reviews": entries,
+                "boundary": boundary_for("\n".join(e["text"] for e in entries)),
+                "categories": list(cats),
+                "language_hint": "each review's own language",
+                "brand_voice": brand_voice if brand_voice is not None else self.brand_voice,
+                "product": None,
+                "rating": None,
+                "contact": None,
+            },
+            cats,
+            ValidationContext(
+                review="", categories=cats, pack={e["id"]: e["text"] for e in entries}
+            ),
+            max_output_tokens=min(
+                self.max_output_tokens * max(1, len(entries)), _PACK_MAX_OUTPUT_TOKENS
+            ),
+        )
+        return Pack(call, items, real_ids, invalid)
+
+    def _task_call(
+        self,
+        task: Task,
+        variables: dict[str, Any],
+        categories: tuple[str, ...],
+        context: ValidationContext,
+        *,
+        max_output_tokens: int | None = None,
+    ) -> TaskCall:
+        prompts = self._prompts
+        schema_text = schema_text_for(task.output, categories)
+
+        def render(mode: Mode) -> list[dict[str, str]]:
+            # A strict endpoint enforces the schema itself: not sending it twice saves tokens.
+            schema_json = "" if mode is Mode.JSON_SCHEMA else schema_text
+            return prompts.render(task.template, {**variables, "schema_json": schema_json})
+
+        def reask(errors: list[str]) -> str:
+            return prompts.render_text(
+                "reask", {"errors": errors, "boundary": variables["boundary"]}
+            )
+
+        sampling: dict[str, Any] = dict(self.sampling)
+        if self.temperature is not None:
+            sampling["temperature"] = self.temperature
+        return TaskCall(
+            task=task.name,
+            output=task.output,
+            model=self.model,
+            endpoint=self._settings.endpoint,
+            render=render,
+            reask=reask,
+            schema=schema_for(task.output, categories),
+            strict_schema=strict_schema_for(task.output, categories),
+            context=context,
+            sampling=sampling,
+            max_output_tokens=max_output_tokens or self.max_output_tokens,
+            max_reasks=self.max_reasks,
+        )
+
+    # -- turning answers into results --------------------------------------------------
+    @staticmethod
+    def _truncation_note(prep: Prepared) -> list[str]:
+        if not prep.cleaned.truncated:
+            return []
+        return [
+            f"review truncated from {prep.cleaned.original_length} to "
+            f"{len(prep.cleaned.text)} characters before analysis"
+        ]
+
+    def _finishing(
+        self, prep: Prepared, outcome: TaskOutcome, usage: Usage, warnings: list[str]
+    ) -> Finishing:
+        redacted = prep.redacted
+        restore = (
+            redacted.restore if redacted is not None and self.restore_redactions else _unchanged
+        )
+        return Finishing(
+            review=prep.cleaned.text,
+            language_hint=prep.language_hint,
+            restore=restore,
+            reply_policy=self.reply_policy,
+            # From the system message actually sent: a custom prompts_dir is guarded too.
+            leak_markers=leak_markers(outcome.system),
+            model=self.model,
+            usage=usage,
+            warnings=warnings,
+            mode=outcome.mode.value,
+            truncated=prep.cleaned.truncated,
+            redactions=sum(redacted.counts.values()) if redacted is not None else 0,
+        )
+
+    def _finish(self, prep: Prepared, outcome: TaskOutcome) -> Any:
+        """The public result of one review's task, built by its row in ``TASKS``."""
+        warnings = [*outcome.warnings, *self._truncation_note(prep)]
+        finishing = self._finishing(prep, outcome, outcome.usage, warnings)
+        return prep.task.build(outcome.output, finishing)
+
+    def _finish_pack(self, pack: Pack, outcome: TaskOutcome) -> dict[str, ReviewInsight]:
+        """Insights keyed by the caller's review ids (reviews the answer lacked are absent)."""
+        results = outcome.output.results
+        n = max(1, len(results))
+        # The request's cost is shared evenly; the analyzer's own total stays exact.
+        share = Usage(
+            prompt_tokens=outcome.usage.prompt_tokens // n,
+            completion_tokens=outcome.usage.completion_tokens // n,
+        )
+        got: dict[str, ReviewInsight] = {}
+        for k, item in enumerate(results):
+            prep = pack.items[item.id]
+            usage = share + Usage(requests=outcome.usage.requests if k == 0 else 0)
+            # Each review gets its own grounding warnings, not the whole answer's.
+            warnings = [*self._truncation_note(prep), *outcome.item_warnings.get(item.id, [])]
+            finishing = self._finishing(prep, outcome, usage, warnings)
+            insight = prep.task.build(item, finishing)
+            extra = {**insight.extra, "packed_with": n}
+            got[pack.real_ids[item.id]] = insight.model_copy(update={"extra": extra})
+        return got
+
+    # -- bookkeeping around one HTTP exchange ------------------------------------------
+    def _count(self, requests: int, prompt_tokens: int, completion_tokens: int = 0) -> None:
+        usage = Usage(
+            requests=requests, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
+        )
+        with self._usage_lock:
+            self._usage = self._usage + usage
+
+    def _count_response(self, resp: ChatResponse) -> None:
+        # A cached answer cost nothing now: the analyzer's total is what was paid.
+        if not resp.cached:
+            self._count(1, resp.prompt_tokens, resp.completion_tokens)
+
+    def _cache_key(self, req: ChatRequest) -> str:
+        material = self._settings.endpoint + "\n" + req.cache_key_material()
+        return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def _cache_get(self, req: ChatRequest) -> ChatResponse | None:
+        if self._cache is None:
+            return None
+        hit = self._cache.get(self._cache_key(req))
+        return ChatResponse.from_json(hit) if hit is not None else None
+
+    def _cache_put(self, req: ChatRequest, resp: ChatResponse) -> None:
+        # Only answers worth replaying: a truncated or refused answer may succeed next time.
+        if self._cache is not None and resp.finish_reason in ("stop", None) and not resp.refusal:
+            self._cache.set(self._cache_key(req), resp.to_json())
+
+    def _on_response(
+        self, req: ChatRequest, completion: Any, headers: Any, resv: Reservation
+    ) -> ChatResponse:
+        self._limiter.observe(headers)
+        resp = response_from_completion(completion, headers)
+        # The provider charged the prompt plus this request's own max_tokens (a
+        # pack reserves one answer per review), not the analyzer's default.
+        charged = resp.prompt_tokens + int(req.params.get("max_tokens", self.max_output_tokens))
+        self._limiter.reconcile(resv, charged if resp.prompt_tokens else None)
+        return resp
+
+    def _on_error(self, exc: Exception) -> WomError:
+        mapped = map_openai_error(exc)
+        if mapped is None:
+            raise exc
+        if isinstance(mapped, APIStatusError) and mapped.status_code == 429:
+            self._limiter.penalize(mapped.retry_after)
+        return mapped
+
+    def _openai_kwargs(self) -> dict[str, Any]:
+        import httpx2
+
+        kwargs: dict[str, Any] = {
+            "api_key": self._settings.api_key.get_secret_value(),
+            "base_url": self._settings.base_url,
+            "max_retries": 0,  # one retry layer only: ours
+            "timeout": httpx2.Timeout(
+                self.timeout, connect=min(self.timeout, DEFAULT_CONNECT_TIMEOUT)
+            ),
+            "default_headers": self._default_headers or None,
+        }
+        if self._http_client is not None:
+            kwargs["http_client"] = self._http_client
+        return kwargs
+
+    def _retrying_kwargs(self, req: ChatRequest | EmbeddingRequest) -> dict[str, Any]:
+        def no_retry(exc: BaseException) -> bool:
+            # A probe of an output mode the endpoint rejects falls back at once.
+            return req.probing and isinstance(exc, APIStatusError) and rejects_mode(exc)
+
+        return tenacity_kwargs(self._retry, no_retry=no_retry)
+
+    # -- embeddings ----------------------------------------------------------------------
+    def _embedding_requests(
+        self, texts: Sequence[str], model: str | None, dimensions: int | None
+    ) -> list[EmbeddingRequest]:
+        if isinstance(texts, str):
+            raise TypeError("embed takes a list of texts, not one str")
+        model = model or self._settings.embedding_model
+        return embedding_requests(texts, model=model, dimensions=dimensions)
+
+    def _on_embeddings(
+        self, req: EmbeddingRequest, response: Any, headers: Any, resv: Reservation
+    ) -> list[list[float]]:
+        self._limiter.observe(headers)
+        vectors, tokens = vectors_from_response(response, req, headers)
+        self._limiter.reconcile(resv, tokens)
+        self._count(1, tokens)
+        return vectors
+
+
+def _unchanged(text: str) -> str:
+    return text
+
+
