@@ -48,7 +48,7 @@ from ._outputs import (
     strict_schema_for,
 )
 from ._prompts import PromptLibrary, boundary_for
-from ._ratelimit import RateLimiter, Reservation
+from ._ratelimit import LimiterSpec, RateLimiter, Reservation, limiter_for
 from ._retry import RetryPolicy, tenacity_kwargs
 from .io._dataframe import records_from_frame, to_frame
 from .text._clean import DEFAULT_MAX_CHARS, CleanedReview, clean_review
@@ -107,6 +107,9 @@ class _Pack:
 class _BaseAnalyzer:
     """Shared, I/O-free core of both analyzers. See ``ReviewAnalyzer`` for the arguments."""
 
+    #: which twin this is (a redis.asyncio limiter client can only serve the async one)
+    _asynchronous = False
+
     def __init__(
         self,
         model: str | None = None,
@@ -115,6 +118,7 @@ class _BaseAnalyzer:
         *,
         requests_per_minute: float | None = None,
         tokens_per_minute: float | None = None,
+        limiter: LimiterSpec = None,
         timeout: float = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         max_reasks: int = DEFAULT_MAX_REASKS,
@@ -144,10 +148,6 @@ class _BaseAnalyzer:
                 f"structured_output must be 'auto' or one of {[m.value for m in Mode]}"
             )
         self._prompts = PromptLibrary(prompts_dir)
-        try:
-            self._limiter = RateLimiter(requests_per_minute, tokens_per_minute)
-        except ValueError as e:
-            raise ConfigurationError(str(e)) from None
         self._memory = EndpointMemory(
             None if structured_output == "auto" else Mode(structured_output)
         )
@@ -171,6 +171,11 @@ class _BaseAnalyzer:
         self._client_lock = threading.Lock()
         self._usage_lock = threading.Lock()
         self._usage = Usage()
+        # Last: a Redis limiter connects (and fails fast) only once everything else is valid.
+        self._limiter, self._owns_limiter = limiter_for(
+            limiter, endpoint=self._settings.endpoint, model=self.model,
+            requests_per_minute=requests_per_minute, tokens_per_minute=tokens_per_minute,
+            asynchronous=self._asynchronous)
 
     # -- introspection ---------------------------------------------------------------
     @property
@@ -562,6 +567,11 @@ class ReviewAnalyzer(_BaseAnalyzer):
         requests_per_minute: the provider's request limit; requests are paced
             evenly to it. None: learned from ``x-ratelimit-*`` headers.
         tokens_per_minute: the provider's token limit (same rules).
+        limiter: share the pacing: a ``RateLimiter`` (one limit for several
+            analyzers of this process), or a ``redis://`` / ``rediss://`` URL or
+            ``redis.Redis`` client (one limit for every process using that Redis,
+            keyed by endpoint and model; the ``redis`` extra). ``RedisRateLimiter``
+            adds a key of your own. Redis unreachable: ``ConfigurationError``.
         timeout: seconds one request may take (default 60).
         retry: ``RetryPolicy`` for transient failures (408/409/429/5xx, connection).
         max_reasks: validation re-asks after the first answer (default 2).
@@ -602,6 +612,8 @@ class ReviewAnalyzer(_BaseAnalyzer):
                 self._client = None
         if self._cache is not None:
             self._cache.close()
+        if self._owns_limiter:
+            self._limiter.close()
 
     def __enter__(self) -> ReviewAnalyzer:
         return self
@@ -790,8 +802,11 @@ class ReviewAnalyzer(_BaseAnalyzer):
 class AsyncReviewAnalyzer(_BaseAnalyzer):
     """The async twin of ``ReviewAnalyzer``: same arguments, same results.
 
-    ``http_client`` takes an ``httpx2.AsyncClient``.
+    ``http_client`` takes an ``httpx2.AsyncClient``; ``limiter`` also takes a
+    ``redis.asyncio.Redis`` client (checked by the first request, not here).
     """
+
+    _asynchronous = True
 
     def _get_client(self) -> Any:
         with self._client_lock:
@@ -808,6 +823,8 @@ class AsyncReviewAnalyzer(_BaseAnalyzer):
             await client.close()
         if self._cache is not None:
             self._cache.close()
+        if self._owns_limiter:
+            await self._limiter.aclose()
 
     async def __aenter__(self) -> AsyncReviewAnalyzer:
         return self
