@@ -29,7 +29,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -204,6 +204,8 @@ class RedisRateLimiter(RateLimiter):
         self._instance = uuid.uuid4().hex
         self._pending = Report()
         self._pending_block = 0.0  # local time until which the queued report blocks
+        self._news = False  # the queued report holds something the others need now
+        self._flushing = False
         self._connected = False
         self._lost_since: float | None = None
         self._next_attempt = 0.0
@@ -342,8 +344,9 @@ class RedisRateLimiter(RateLimiter):
         with self._lock:
             self._attempting = False
 
-    # -- what the analyzer reports: queued for the next booking ------------------------
+    # -- what the analyzer reports: queued for the next booking, news sent at once -----
     def _note_success(self, report: HeaderReport) -> None:
+        known = (self._rpm, self._tpm)
         super()._note_success(report)
         if self._lost_since is not None:
             return
@@ -354,6 +357,11 @@ class RedisRateLimiter(RateLimiter):
             self._pending.tokens_per_minute = report.tokens_per_minute
         if report.exhausted_for:
             self._pending_block = max(self._pending_block, self._clock() + report.exhausted_for)
+        self._news |= bool(report.exhausted_for) or (self._rpm, self._tpm) != known
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        super().observe(headers)
+        self._send_news()
 
     def penalize(self, retry_after: float | None) -> float:
         wait = super().penalize(retry_after)
@@ -361,7 +369,35 @@ class RedisRateLimiter(RateLimiter):
             if self._lost_since is None:
                 self._pending.penalties += 1
                 self._pending_block = max(self._pending_block, self._blocked_until)
+                self._news = True
+        self._send_news()
         return wait
+
+    def _send_news(self) -> None:
+        """Tell the other sharers now of a 429, a spent window or a new limit.
+
+        Everything else waits for this process's next booking. On an event loop
+        the call runs in a thread, so that the loop never waits for Redis.
+        """
+        with self._lock:
+            if not self._news or self._flushing or not self._connected:
+                return
+            if self._lost_since is not None or not self.has_sync_client:
+                return  # the next booking (or reconnection) carries it
+            self._news, self._flushing = False, True
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            self._flush()
+        else:
+            threading.Thread(target=self._flush, name="wom-ratelimit-news", daemon=True).start()
+
+    def _flush(self) -> None:
+        try:
+            self._call(None)
+        finally:
+            with self._lock:
+                self._flushing = False
 
     def reconcile(self, reservation: Reservation, actual_tokens: int | None) -> None:
         if self._lost_since is not None:
@@ -457,7 +493,12 @@ class RedisRateLimiter(RateLimiter):
         return booked if booked is not None else RateLimiter.reserve(self, tokens)
 
     def close(self) -> None:
-        """Close the connections this limiter opened (not those of a client you gave it)."""
+        """Send what is still queued; close the connections this limiter opened.
+
+        A client you gave the limiter stays open: it is yours.
+        """
+        if self._connected and self._lost_since is None and self.has_sync_client:
+            self._call(None)
         with self._client_lock:
             if self._url is None:
                 return
@@ -468,6 +509,8 @@ class RedisRateLimiter(RateLimiter):
             client.close()
 
     async def aclose(self) -> None:
+        if self._connected and self._lost_since is None and not self.has_sync_client:
+            await self._acall(None)  # close() cannot send for an asyncio-only client
         with self._client_lock:
             aclient = self._aclient if self._url is not None else None
             if aclient is not None:

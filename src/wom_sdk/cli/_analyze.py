@@ -67,6 +67,12 @@ def _add_endpoint_options(p: argparse.ArgumentParser) -> None:
                         "from its headers)")
     g.add_argument("--tpm", type=positive_float, metavar="N",
                    help="the provider's tokens-per-minute limit")
+    g.add_argument("--limiter", metavar="URL",
+                   help="share the rate limit with every process using this Redis, e.g. "
+                        "redis://host:6379/0 (needs the redis extra)")
+    g.add_argument("--limiter-key", metavar="NAME",
+                   help="with --limiter: the account whose limit is shared, when several "
+                        "use the same endpoint and model")
     g.add_argument("--concurrency", type=positive_int, metavar="N",
                    help="most reviews in flight at once (default 64; the rate limit sets "
                         "the real pace)")
@@ -143,6 +149,26 @@ def _api_key(name: str | None) -> str | None:
     return key
 
 
+def _limits(args: argparse.Namespace) -> dict[str, Any]:
+    """The analyzer's rate-limit arguments from --rpm, --tpm, --limiter, --limiter-key."""
+    rpm, tpm = args.rpm, args.tpm
+    if args.limiter_key is not None:
+        if not args.limiter:
+            raise ConfigurationError("--limiter-key needs --limiter redis://...")
+        from .._ratelimit import RedisRateLimiter
+
+        try:
+            limiter = RedisRateLimiter(args.limiter, key=args.limiter_key,
+                                       requests_per_minute=rpm, tokens_per_minute=tpm)
+        except ValueError as e:
+            raise ConfigurationError(str(e)) from None
+        return {"limiter": limiter}
+    kw: dict[str, Any] = {"requests_per_minute": rpm, "tokens_per_minute": tpm}
+    if args.limiter:
+        kw["limiter"] = args.limiter
+    return kw
+
+
 def _resume_command(argv: Sequence[str]) -> str:
     """The command that continues this run: the same one, minus what would start over."""
     kept = [a for a in argv if a not in ("--overwrite", "--retry-errors")]
@@ -168,8 +194,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     try:
         analyzer = analyzer_factory(args)(
             model=args.model, api_key=_api_key(args.api_key_env), base_url=args.base_url,
-            requests_per_minute=args.rpm, tokens_per_minute=args.tpm, cache=args.cache,
-            prompts_dir=args.prompts_dir)
+            cache=args.cache, prompts_dir=args.prompts_dir, **_limits(args))
     except ConfigurationError as e:
         source.close()
         return fail(e.message, EXIT_FAILED)
