@@ -622,8 +622,10 @@ class ReviewAnalyzer(_BaseAnalyzer):
         self.close()
 
     def _send_once(self, req: ChatRequest) -> ChatResponse:
-        resv = self._limiter.acquire(req.estimated_tokens)
+        # The client first: its first creation imports openai (a second, blocking), and
+        # requests booked meanwhile would wake late and go out together.
         client = self._get_client()
+        resv = self._limiter.acquire(req.estimated_tokens)
         try:
             raw = client.chat.completions.with_raw_response.create(**req.params)
             completion = raw.parse()
@@ -833,8 +835,8 @@ class AsyncReviewAnalyzer(_BaseAnalyzer):
         await self.aclose()
 
     async def _send_once(self, req: ChatRequest) -> ChatResponse:
+        client = self._get_client()  # before booking: see ReviewAnalyzer._send_once
         resv = await self._limiter.aacquire(req.estimated_tokens)
-        client = self._get_client()
         try:
             raw = await client.chat.completions.with_raw_response.create(**req.params)
             completion = raw.parse()

@@ -39,6 +39,11 @@ SLOWDOWN = 0.85
 RECOVERY = 0.01
 #: Longest cool-down one 429 imposes, whatever its Retry-After says.
 MAX_PENALTY_WAIT = 120.0
+#: A request that wakes this much later than booked (a stalled event loop, a busy
+#: CPU) books again rather than go out with every other late one in one burst ...
+LATE_WAKE = 0.25
+#: ... at most this many times, so that a machine that is always late still sends.
+MAX_REBOOKS = 2
 
 
 @dataclass
@@ -133,6 +138,12 @@ class RateLimiter:
         """``reserve`` for the async twin (a shared limiter books over the network here)."""
         return self.reserve(tokens)
 
+    def _refresh(self) -> None:
+        """After a wait: learn what happened meanwhile (a shared limiter asks Redis)."""
+
+    async def _arefresh(self) -> None:
+        self._refresh()
+
     def _still_blocked(self) -> float:
         with self._lock:
             return max(0.0, self._blocked_until - self._clock())
@@ -188,25 +199,41 @@ class RateLimiter:
             return wait
 
     # -- the I/O twins -----------------------------------------------------------------
+    def _may_go(self, booked: Reservation, slept_since: float | None, rebooks: int) -> bool:
+        """After the wait for ``booked``: go, or book again (cool-down, or woke too late)."""
+        # A 429 may have arrived while we slept: then re-book after the cool-down.
+        if self._still_blocked() > 0:
+            return False
+        if slept_since is None or rebooks >= MAX_REBOOKS:
+            return True
+        return self._clock() - slept_since - booked.delay <= LATE_WAKE
+
     def acquire(self, tokens: int) -> Reservation:
         """Block the calling thread until a request of ``tokens`` may start."""
-        waited = 0.0
+        waited, rebooks = 0.0, 0
         while True:
             r = self.reserve(tokens)
+            slept_since = None
             if r.delay > 0:
+                slept_since = self._clock()
                 time.sleep(r.delay)
+                self._refresh()
             waited += r.delay
-            # A 429 may have arrived while we slept: then re-book after the cool-down.
-            if self._still_blocked() <= 0:
+            if self._may_go(r, slept_since, rebooks):
                 return Reservation(tokens=tokens, delay=waited)
+            rebooks += 1
 
     async def aacquire(self, tokens: int) -> Reservation:
         """Wait (without blocking the event loop) until a request of ``tokens`` may start."""
-        waited = 0.0
+        waited, rebooks = 0.0, 0
         while True:
             r = await self.areserve(tokens)
+            slept_since = None
             if r.delay > 0:
+                slept_since = self._clock()
                 await asyncio.sleep(r.delay)
+                await self._arefresh()
             waited += r.delay
-            if self._still_blocked() <= 0:
+            if self._may_go(r, slept_since, rebooks):
                 return Reservation(tokens=tokens, delay=waited)
+            rebooks += 1

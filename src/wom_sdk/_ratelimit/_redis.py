@@ -211,6 +211,8 @@ class RedisRateLimiter(RateLimiter):
         self._next_attempt = 0.0
         self._attempting = False
         self._sharers = 1
+        self._horizon = 0.0  # local time of the latest start booked in Redis
+        self._regained_at = 0.0  # local time Redis answered again after a fallback
 
     def __repr__(self) -> str:
         state = "local fallback" if self._lost_since is not None else "shared"
@@ -267,7 +269,10 @@ class RedisRateLimiter(RateLimiter):
                 if self._attempting or now < self._next_attempt:
                     return None
                 self._attempting = True
-                report = Report(block_for=max(0.0, self._blocked_until - now))
+                report = Report(
+                    block_for=max(0.0, self._blocked_until - now),
+                    ahead=max(self._next_request, self._next_token) - now,
+                )
                 if not self._configured[0] and self._rpm:
                     report.requests_per_minute = int(self._rpm)
                 if not self._configured[1] and self._tpm:
@@ -275,6 +280,8 @@ class RedisRateLimiter(RateLimiter):
             else:
                 report, self._pending = self._pending, Report()
                 report.block_for = max(0.0, self._pending_block - now)
+                if self._share < 1.0 and now >= self._regained_at + self._reconnect_interval:
+                    self._share = 1.0
             args = script_args(
                 now=None if self._server_time else now,
                 instance=self._instance,
@@ -283,7 +290,9 @@ class RedisRateLimiter(RateLimiter):
                     self._rpm if self._configured[0] else None,
                     self._tpm if self._configured[1] else None,
                 ),
-                utilization=self._utilization,
+                # Just back from a fallback, the others may still pace locally: keep to
+                # our share until they have had a reconnection attempt too.
+                utilization=self._utilization * self._share,
                 report=report,
                 ttl=self._ttl,
                 tuning=(self.MIN_FACTOR, SLOWDOWN, RECOVERY),
@@ -302,11 +311,14 @@ class RedisRateLimiter(RateLimiter):
                 self._tpm = res.tokens_per_minute
             self._factor = res.factor
             self._blocked_until = max(self._blocked_until, now + res.blocked_for)
+            if res.delay is not None:
+                self._horizon = max(self._horizon, now + res.delay)
             self._sharers = res.sharers
             self._connected = True
             lost_for = None if self._lost_since is None else now - self._lost_since
+            if lost_for is not None:
+                self._regained_at = now
             self._lost_since = None
-            self._share = 1.0
         if lost_for is not None:
             logger.info("Reached Redis again at %s after %.1f s: the rate limit is shared "
                         "again (%s)", self._where, lost_for, self.redis_key)
@@ -328,8 +340,9 @@ class RedisRateLimiter(RateLimiter):
             if first:
                 self._lost_since = now
                 self._share = self._fallback_share or 1.0 / max(1, self._sharers)
-                # Local clocks start from now: Redis's may hold bookings we cannot see.
-                self._next_request = self._next_token = now
+                # Requests booked in Redis still go at their time: local booking starts
+                # after the last of ours, not at once on top of them.
+                self._next_request = self._next_token = max(now, self._horizon)
                 self._pending, self._pending_block = Report(), 0.0
         if first:
             logger.warning(
@@ -483,6 +496,14 @@ class RedisRateLimiter(RateLimiter):
         """``connect`` for an async client."""
         if not self._connected:
             await self._acall(None)
+
+    def _refresh(self) -> None:
+        # A request that slept may have been booked before another process's 429:
+        # the cool-down it must respect is in Redis, not yet in our mirror.
+        self._call(None)
+
+    async def _arefresh(self) -> None:
+        await self._acall(None)
 
     def reserve(self, tokens: int) -> Reservation:
         booked = self._call(tokens)

@@ -74,6 +74,12 @@ if tonumber(ARGV[11]) > 0 and now >= blocked then
 end
 local block_for = tonumber(ARGV[12])
 if block_for > 0 then blocked = math.max(blocked, now + block_for) end
+-- A returning instance still has requests booked locally up to now + ahead.
+local ahead = tonumber(ARGV[21])
+if ahead > 0 then
+  next_req = math.max(next_req, now + ahead)
+  next_tok = math.max(next_tok, now + ahead)
+end
 
 local rpm = tonumber(ARGV[4]) or learned_rpm
 local tpm = tonumber(ARGV[5]) or learned_tpm
@@ -128,6 +134,8 @@ class Report:
     penalties: int = 0
     #: seconds every sharer must wait from now (429 cool-down, spent window)
     block_for: float = 0.0
+    #: back from a fallback: requests are booked locally this far ahead
+    ahead: float = 0.0
     requests_per_minute: int | None = None
     tokens_per_minute: int | None = None
 
@@ -166,6 +174,7 @@ def script_args(
         str(report.successes), str(report.token_diff), str(report.penalties),
         repr(max(0.0, report.block_for)), repr(ttl),
         *(repr(x) for x in tuning), *identity, repr(SHARER_WINDOW),
+        repr(max(0.0, report.ahead)),
     ]
 
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import threading
+import time
 from typing import Any
 
 import pytest
-from helpers.redis_server import RedisServer
 
+from helpers.redis_server import RedisServer
 from wom_sdk import (
     AsyncReviewAnalyzer,
     ConfigurationError,
@@ -271,7 +273,12 @@ def test_lost_redis_falls_back_with_one_warning_then_reconnects(
     assert a.shared
     assert any("Reached Redis again" in r.getMessage() for r in caplog.records)
     assert len([r for r in caplog.records if r.levelno == logging.WARNING]) == 1
-    assert b.reserve(0).delay == pytest.approx(0.05)  # one schedule again (a fresh Redis)
+    # One schedule again (a fresh Redis); for one reconnect interval a keeps to its
+    # fallback share (0.1 s per request), in case b still paces locally.
+    assert b.reserve(0).delay == pytest.approx(0.1)
+    clock.now += 5.0
+    a.reserve(0)
+    assert b.reserve(0).delay == pytest.approx(0.05)
 
 
 def test_failed_reconnection_attempts_stay_quiet(
@@ -346,7 +353,6 @@ def test_cli_limiter_flags(
     redis_url: str, tmp_path: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from fakeserver import FakeOpenAIServer, wom_responder
-
     from wom_sdk.cli import main
 
     src = tmp_path / "in.txt"
@@ -371,3 +377,36 @@ def test_cli_limiter_flags(
     assert "redis://:***@127.0.0.1:1/0" in err and "pw-123" not in err
     assert main([*bad[:6], "--limiter-key", "x"]) == 1
     assert "--limiter-key needs --limiter" in capsys.readouterr().err
+
+
+def test_a_request_that_waited_respects_a_cool_down_from_another_process(
+    redis_url: str,
+) -> None:
+    # Real time: a's second request is booked 0.2 s ahead; b's 429 (1 s) lands meanwhile.
+    a = make(redis_url, requests_per_minute=300)
+    b = make(redis_url, requests_per_minute=300)
+    a.acquire(0)
+    t0 = time.monotonic()
+    timer = threading.Timer(0.05, b.penalize, args=(1.0,))
+    timer.start()
+    a.acquire(0)
+    timer.join()
+    assert time.monotonic() - t0 >= 1.0
+
+
+def test_fallback_and_return_never_overlap_what_is_already_booked(
+    own_redis: RedisServer,
+) -> None:
+    clock = Clock()
+    a = make(own_redis.url, clock, requests_per_minute=600, reconnect_interval=0.1)
+    b = make(own_redis.url, clock, requests_per_minute=600)
+    assert delays(a, 5)[-1] == pytest.approx(0.4)  # a's requests wait in Redis's schedule
+    b.reserve(0)
+    own_redis.kill()
+    # Local booking (half of 600 RPM: 0.2 s apart) starts after a's last Redis slot.
+    assert delays(a, 2) == pytest.approx([0.4, 0.6])
+    own_redis.start()  # a fresh Redis: its schedule is empty
+    clock.now += 0.2
+    # Back: the shared schedule starts after a's local bookings (0.8), not on top of them.
+    assert a.reserve(0).delay == pytest.approx(0.6)
+    assert a.shared
