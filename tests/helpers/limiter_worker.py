@@ -32,6 +32,10 @@ async def run(args: argparse.Namespace, texts: list[str]) -> dict[str, Any]:
                                    limiter=limiter, default_headers={"x-worker": args.name},
                                    **limits)
     rpm_at_start = analyzer.limiter.requests_per_minute
+    # Warm up as a long-running service is: openai imported and its client made (about
+    # a second of blocking work per process), the prompt templates compiled.
+    analyzer._get_client()
+    analyzer._prepare("analyze", texts[0])
     delay = args.start_at - time.time()
     late = delay < 0
     if delay > 0:

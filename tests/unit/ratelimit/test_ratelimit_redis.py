@@ -410,3 +410,18 @@ def test_fallback_and_return_never_overlap_what_is_already_booked(
     # Back: the shared schedule starts after a's local bookings (0.8), not on top of them.
     assert a.reserve(0).delay == pytest.approx(0.6)
     assert a.shared
+
+
+async def test_a_sync_client_of_your_own_serves_both_twins(redis_url: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(redis_url, decode_responses=True)  # str replies
+    lim = RedisRateLimiter(client, endpoint=ENDPOINT, model="m", requests_per_minute=1200,
+                           utilization=1.0, clock=Clock())
+    lim.connect()
+    # the async twin runs the blocking client in a thread, off the event loop
+    got = [lim.reserve(0).delay, (await lim.areserve(0)).delay]
+    assert got == pytest.approx([0.0, 0.05])
+    await lim.aclose()
+    assert client.ping()  # not closed: it is the caller's
+    client.close()
