@@ -153,5 +153,7 @@ def test_redis_killed_mid_run_then_restarted(redis_srv: RedisServer, tmp_path: P
         assert result["ok"] == 80, stderr  # no review lost, no crash
         assert stderr.count(LOST) == 1, stderr  # one warning per process, not a storm
         assert BACK in stderr, stderr
-    # each process took half the limit while alone: still (nearly) no 429s
-    assert stats.rate_limited <= 0.02 * stats.requests
+    # Each process takes half the limit while alone. Around the loss and the return, the
+    # processes learn of it one by one (a restarted Redis has forgotten the bookings of
+    # those not back yet): a few 429s there, a storm nowhere.
+    assert stats.rate_limited <= 0.05 * stats.requests, stats

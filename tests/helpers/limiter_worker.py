@@ -32,6 +32,14 @@ async def run(args: argparse.Namespace, texts: list[str]) -> dict[str, Any]:
                                    limiter=limiter, default_headers={"x-worker": args.name},
                                    **limits)
     rpm_at_start = analyzer.limiter.requests_per_minute
+    throttled_at: list[float] = []
+    penalize = analyzer.limiter.penalize
+
+    def noted_penalize(retry_after: float | None) -> float:
+        throttled_at.append(time.time())
+        return penalize(retry_after)
+
+    analyzer.limiter.penalize = noted_penalize  # type: ignore[method-assign]
     # Warm up as a long-running service is: openai imported and its client made (about
     # a second of blocking work per process), the prompt templates compiled.
     analyzer._get_client()
@@ -56,6 +64,7 @@ async def run(args: argparse.Namespace, texts: list[str]) -> dict[str, Any]:
         "client_429s": analyzer.limiter.throttled, "requests": analyzer.usage.requests,
         "t_start": t_start, "t_end": t_end, "late_start": late,
         "rpm_at_start": rpm_at_start, "rpm_at_end": analyzer.limiter.requests_per_minute,
+        "throttled_at": throttled_at,
     }
 
 

@@ -300,11 +300,18 @@ class RedisRateLimiter(RateLimiter):
             )
             return args, attempt
 
-    def _settle(self, raw: Sequence[bytes | str], tokens: int | None) -> Reservation | None:
+    def _settle(
+        self, raw: Sequence[bytes | str], tokens: int | None, attempt: bool
+    ) -> Reservation | None:
         """Mirror what Redis answered; the booking, if one was asked for."""
         res = parse_result(raw)
         with self._lock:
             now = self._clock()
+            if self._lost_since is not None and not attempt:
+                # Sent before another call found Redis gone: the booking holds, but
+                # only a reconnection attempt ends the fallback.
+                return None if res.delay is None or tokens is None else Reservation(
+                    tokens=tokens, delay=res.delay)
             if res.requests_per_minute and not self._configured[0]:
                 self._rpm = res.requests_per_minute
             if res.tokens_per_minute and not self._configured[1]:
@@ -461,7 +468,7 @@ class RedisRateLimiter(RateLimiter):
         finally:
             if attempt:
                 self._end_attempt()
-        return self._settle(raw, tokens)
+        return self._settle(raw, tokens, attempt)
 
     async def _acall(self, tokens: int | None) -> Reservation | None:
         if self._aclient is None and self._url is None:
@@ -481,7 +488,7 @@ class RedisRateLimiter(RateLimiter):
         finally:
             if attempt:
                 self._end_attempt()
-        return self._settle(raw, tokens)
+        return self._settle(raw, tokens, attempt)
 
     def connect(self) -> None:
         """Check that Redis answers and runs the script, and read the shared state.

@@ -425,3 +425,22 @@ async def test_a_sync_client_of_your_own_serves_both_twins(redis_url: str) -> No
     await lim.aclose()
     assert client.ping()  # not closed: it is the caller's
     client.close()
+
+
+def test_an_answer_sent_before_the_loss_does_not_end_the_fallback(
+    own_redis: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock()
+    lim = make(own_redis.url, clock, requests_per_minute=600, reconnect_interval=60)
+    prepared = lim._prepare(0)  # a call in flight ...
+    assert prepared is not None
+    args, attempt = prepared
+    assert lim.redis_key is not None
+    raw = lim._sync_script()(keys=[lim.redis_key, f"{lim.redis_key}:who"], args=args)
+    own_redis.kill()  # ... while another finds Redis gone
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    lim.reserve(0)
+    booked = lim._settle(raw, 0, attempt)  # the first answer, processed late
+    assert booked is not None and booked.delay == pytest.approx(0.0)
+    assert not lim.shared
+    assert not any("Reached Redis again" in r.getMessage() for r in caplog.records)
