@@ -40,10 +40,7 @@ def _texts(n: int) -> list[str]:
 
 @pytest.fixture
 def redis_srv(tmp_path: Path) -> Iterator[RedisServer]:
-    reason = RedisServer.skip_reason()
-    if reason:
-        pytest.skip(reason)
-    with RedisServer(tmp_path / "redis") as server:
+    with RedisServer.or_skip(tmp_path / "redis") as server:
         yield server
 
 

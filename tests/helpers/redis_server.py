@@ -11,7 +11,11 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 __all__ = ["RedisServer"]
 
@@ -40,6 +44,16 @@ class RedisServer:
             return ("redis-server not found: `apt-get install redis-server` "
                     "(scripts/test.sh installs it)")
         return None
+
+    @classmethod
+    @contextmanager
+    def or_skip(cls, workdir: Path) -> Iterator[RedisServer]:
+        """A running server for a test, or the test skipped saying why there is none."""
+        reason = cls.skip_reason()
+        if reason:
+            pytest.skip(reason)
+        with cls(workdir) as server:
+            yield server
 
     @property
     def url(self) -> str:

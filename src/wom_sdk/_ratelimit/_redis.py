@@ -31,88 +31,21 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from .._exceptions import ConfigurationError
+from ._connect import REDIS_URL_SCHEMES, client_from_url, describe, redis_error, safe_url
 from ._headers import HeaderReport
 from ._local import RECOVERY, SLOWDOWN, RateLimiter, Reservation
 from ._script import SCRIPT, Report, keys_for, parse_result, script_args
 
-__all__ = [
-    "DEFAULT_RECONNECT_INTERVAL",
-    "DEFAULT_STATE_TTL",
-    "REDIS_URL_SCHEMES",
-    "RedisRateLimiter",
-    "safe_url",
-]
+__all__ = ["DEFAULT_RECONNECT_INTERVAL", "DEFAULT_STATE_TTL", "RedisRateLimiter"]
 
 logger = logging.getLogger("wom_sdk.ratelimit")
 
-REDIS_URL_SCHEMES = ("redis://", "rediss://", "unix://")
 #: Seconds the shared state outlives the last request booked on it.
 DEFAULT_STATE_TTL = 600.0
 #: Seconds between attempts to reach Redis again while pacing locally.
 DEFAULT_RECONNECT_INTERVAL = 5.0
-#: A client made from a URL gives up on Redis after this many seconds (the URL's own
-#: ``?socket_timeout=`` / ``?socket_connect_timeout=`` win) and retries a command once
-#: (a pooled connection is stale after a Redis restart), not redis-py's default ten
-#: times with backoff: a limiter that waits seconds for Redis stalls every request.
-_CLIENT_TIMEOUT = 1.0
-_MISSING = (
-    "limiter={where!r} needs the redis client package: pip install 'wom-sdk[redis]'"
-)
-
-
-def safe_url(url: str) -> str:
-    """``url`` with its password masked, fit for messages and logs."""
-    try:
-        parts = urlsplit(url)
-        if parts.password is None:
-            return url
-        user = parts.username or ""
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-        return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
-    except ValueError:
-        return "<unparsable Redis URL>"
-
-
-def _client_from_url(url: str, *, asynchronous: bool) -> Any:
-    try:
-        from redis.backoff import NoBackoff
-
-        if asynchronous:
-            from redis.asyncio import Redis
-            from redis.asyncio.retry import Retry as AsyncRetry
-
-            retry: Any = AsyncRetry(NoBackoff(), 1)
-        else:
-            from redis import Redis  # type: ignore[assignment]
-            from redis.retry import Retry
-
-            retry = Retry(NoBackoff(), 1)
-    except ImportError:
-        raise ConfigurationError(_MISSING.format(where=safe_url(url))) from None
-    try:
-        return Redis.from_url(
-            url, socket_timeout=_CLIENT_TIMEOUT, socket_connect_timeout=_CLIENT_TIMEOUT,
-            retry=retry,
-        )
-    except ValueError as e:
-        raise ConfigurationError(f"invalid Redis URL {safe_url(url)!r}: {e}") from None
-
-
-def _describe(client: Any) -> str:
-    kw = getattr(getattr(client, "connection_pool", None), "connection_kwargs", {}) or {}
-    if "path" in kw:
-        return f"unix://{kw['path']}"
-    return f"redis client {kw.get('host', '?')}:{kw.get('port', '?')}/{kw.get('db', 0)}"
-
-
-def _redis_error() -> type[Exception]:
-    from redis.exceptions import RedisError
-
-    return RedisError
 
 
 class RedisRateLimiter(RateLimiter):
@@ -177,13 +110,13 @@ class RedisRateLimiter(RateLimiter):
             self._url = redis
             self._where = safe_url(redis)
             # Made now (it connects lazily) so that a missing package or a bad URL fails here.
-            self._client = _client_from_url(redis, asynchronous=False)
+            self._client = client_from_url(redis, asynchronous=False)
         elif inspect.iscoroutinefunction(getattr(redis, "execute_command", None)):
             self._aclient = redis
-            self._where = _describe(redis)
+            self._where = describe(redis)
         elif hasattr(redis, "register_script"):
             self._client = redis
-            self._where = _describe(redis)
+            self._where = describe(redis)
         else:
             raise ConfigurationError(
                 "limiter must be a redis:// URL, a redis client or a RateLimiter "
@@ -438,7 +371,7 @@ class RedisRateLimiter(RateLimiter):
                             f"the limiter's Redis client ({self._where}) is a redis.asyncio "
                             "client: use it with AsyncReviewAnalyzer, or give a redis:// URL"
                         )
-                    self._client = _client_from_url(self._url, asynchronous=False)
+                    self._client = client_from_url(self._url, asynchronous=False)
                 self._script = self._client.register_script(SCRIPT)
             return self._script
 
@@ -447,7 +380,7 @@ class RedisRateLimiter(RateLimiter):
         with self._client_lock:
             if self._url is not None and self._aloop is not loop:
                 # redis.asyncio connections belong to the loop that made them.
-                self._aclient = _client_from_url(self._url, asynchronous=True)
+                self._aclient = client_from_url(self._url, asynchronous=True)
                 self._aloop, self._ascript = loop, None
             if self._ascript is None:
                 self._ascript = self._aclient.register_script(SCRIPT)
@@ -458,7 +391,7 @@ class RedisRateLimiter(RateLimiter):
         if prepared is None:
             return None
         args, attempt = prepared
-        error = _redis_error()
+        error = redis_error()
         try:
             assert self._keys is not None
             raw = self._sync_script()(keys=list(self._keys), args=args)
@@ -478,7 +411,7 @@ class RedisRateLimiter(RateLimiter):
         if prepared is None:
             return None
         args, attempt = prepared
-        error = _redis_error()
+        error = redis_error()
         try:
             assert self._keys is not None
             raw = await self._async_script()(keys=list(self._keys), args=args)

@@ -13,10 +13,7 @@ from helpers.redis_server import RedisServer
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """One server for the session; tests that kill Redis use ``own_redis`` instead."""
-    reason = RedisServer.skip_reason()
-    if reason:
-        pytest.skip(reason)
-    with RedisServer(tmp_path_factory.mktemp("redis")) as server:
+    with RedisServer.or_skip(tmp_path_factory.mktemp("redis")) as server:
         yield server
 
 
@@ -34,8 +31,5 @@ def redis_url(redis_server: RedisServer) -> str:
 @pytest.fixture
 def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
     """A server of this test's own, to kill and restart."""
-    reason = RedisServer.skip_reason()
-    if reason:
-        pytest.skip(reason)
-    with RedisServer(tmp_path / "redis") as server:
+    with RedisServer.or_skip(tmp_path / "redis") as server:
         yield server

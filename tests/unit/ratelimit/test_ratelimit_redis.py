@@ -230,8 +230,7 @@ def test_configuration_errors_are_clear() -> None:
 
 
 def test_unreachable_redis_at_start_names_the_url_without_the_password() -> None:
-    if RedisServer.skip_reason():
-        pytest.skip(RedisServer.skip_reason() or "")
+    pytest.importorskip("redis", reason="the redis extra is not installed")
     url = "redis://:hunter2-secret@127.0.0.1:1/0"
     with pytest.raises(ConfigurationError) as err:
         ReviewAnalyzer(base_url=ENDPOINT, limiter=url)
@@ -444,3 +443,18 @@ def test_an_answer_sent_before_the_loss_does_not_end_the_fallback(
     assert booked is not None and booked.delay == pytest.approx(0.0)
     assert not lim.shared
     assert not any("Reached Redis again" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("redis://localhost:6379/0", "redis://localhost:6379/0"),
+        ("rediss://user:p%40ss@host:6380/1", "rediss://user:***@host:6380/1"),
+        ("redis://:secret@[::1]:6379/0", "redis://:***@[::1]:6379/0"),
+        ("unix:///run/redis.sock?db=2", "unix:///run/redis.sock?db=2"),
+    ],
+)
+def test_urls_are_shown_without_their_password(url: str, shown: str) -> None:
+    from wom_sdk._ratelimit._connect import safe_url
+
+    assert safe_url(url) == shown
