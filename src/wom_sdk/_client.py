@@ -172,10 +172,15 @@ class _BaseAnalyzer:
         self._usage_lock = threading.Lock()
         self._usage = Usage()
         # Last: a Redis limiter connects (and fails fast) only once everything else is valid.
-        self._limiter, self._owns_limiter = limiter_for(
-            limiter, endpoint=self._settings.endpoint, model=self.model,
-            requests_per_minute=requests_per_minute, tokens_per_minute=tokens_per_minute,
-            asynchronous=self._asynchronous)
+        try:
+            self._limiter, self._owns_limiter = limiter_for(
+                limiter, endpoint=self._settings.endpoint, model=self.model,
+                requests_per_minute=requests_per_minute, tokens_per_minute=tokens_per_minute,
+                asynchronous=self._asynchronous)
+        except ConfigurationError:
+            if self._cache is not None:
+                self._cache.close()
+            raise
 
     # -- introspection ---------------------------------------------------------------
     @property

@@ -5,9 +5,11 @@ the cool-down after a 429, the slow-down factor, the limits learned from
 headers) lives in Redis and is read and changed by one Lua script per request
 (``_script.py``: the key layout and expiry are described there). Each instance
 keeps a local mirror of what Redis answered last, so that ``observe``,
-``reconcile`` and ``penalize`` never wait on the network: what they learn is
-queued and travels with the next booking, and a 429 still holds back this
-process's requests at once.
+``reconcile`` and ``penalize`` do not wait on the network: what they learn is
+queued and travels with the next booking, except news the other processes need
+now (a 429, a spent window, a new limit), which is sent at once (from a thread
+when called on an event loop). A request that slept until its slot asks Redis
+once more before it goes: another process's 429 may have started a cool-down.
 
 Redis unreachable when the limiter is first used: ``ConfigurationError``. Lost
 later: the limiter logs one warning (logger ``wom_sdk.ratelimit``) and paces
