@@ -49,7 +49,6 @@ DEFAULT = ("redis", "local")
 
 def run_workers(texts: list[str], base_url: str, redis_url: str | None, told: bool,
                 args: argparse.Namespace, tmp: Path) -> list[dict[str, Any]]:
-    start_at = time.time() + args.lead  # after every worker has imported what it needs
     env = {**os.environ, "PYTHONPATH": str(TESTS_DIR)}
     procs = []
     for k in range(args.workers):
@@ -58,13 +57,23 @@ def run_workers(texts: list[str], base_url: str, redis_url: str | None, told: bo
                               encoding="utf-8")
         cmd = [sys.executable, "-m", "helpers.limiter_worker", "--texts", str(texts_file),
                "--base-url", base_url, "--model", MODEL, "--name", f"w{k}",
-               "--start-at", repr(start_at)]
+               "--start-at", "stdin"]
         if redis_url:
             cmd += ["--limiter", redis_url]
         if told:
             cmd += ["--rpm", str(args.rpm)]
-        procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                      text=True, env=env))
+        procs.append(subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True, env=env))
+    # Everyone warmed up (imports, the openai client, the templates), then one start for all.
+    for k, proc in enumerate(procs):
+        assert proc.stdout is not None
+        if proc.stdout.readline().strip() != "READY":
+            raise RuntimeError(f"worker w{k} did not start: {proc.communicate()[1][-3000:]}")
+    start_at = time.time() + args.lead
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write(f"{start_at!r}\n")
+        proc.stdin.flush()
     out = []
     for k, proc in enumerate(procs):
         stdout, stderr = proc.communicate()
@@ -130,8 +139,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--rpm", type=int, default=1200, help="the account's limit")
     parser.add_argument("--latency", type=float, default=0.3, help="fake server seconds/answer")
-    parser.add_argument("--lead", type=float, default=8.0,
-                        help="seconds the workers get to start up before they begin together")
+    parser.add_argument("--lead", type=float, default=0.5,
+                        help="seconds between the last worker's READY and the common start")
     parser.add_argument("--only", default="",
                         help=f"comma-separated configurations of {list(CONFIGS)} "
                              f"(default {','.join(DEFAULT)})")

@@ -1,7 +1,8 @@
 """One worker of a shared-limit run: ``python -m helpers.limiter_worker`` (PYTHONPATH=tests).
 
 Reads a JSON list of review texts, waits until ``--start-at`` (so that several
-workers start together), runs ``AsyncReviewAnalyzer.analyze_many`` over them
+workers start together; ``stdin``: once warmed up, it prints READY and reads the
+start time), runs ``AsyncReviewAnalyzer.analyze_many`` over them
 with a local limiter or ``--limiter redis://...``, and prints one JSON line:
 results, the 429s it saw, and when it started and ended (``time.time()``).
 The limiter's log lines (losing and reaching Redis) go to stderr. Used by the
@@ -14,6 +15,7 @@ import argparse
 import asyncio
 import json
 import logging
+import sys
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -44,7 +46,11 @@ async def run(args: argparse.Namespace, texts: list[str]) -> dict[str, Any]:
     # a second of blocking work per process), the prompt templates compiled.
     analyzer._get_client()
     analyzer._prepare("analyze", texts[0])
-    delay = args.start_at - time.time()
+    start_at = float(args.start_at) if args.start_at != "stdin" else 0.0
+    if args.start_at == "stdin":  # say we are ready; the parent answers with the start time
+        print("READY", flush=True)
+        start_at = float(await asyncio.to_thread(sys.stdin.readline))
+    delay = start_at - time.time()
     late = delay < 0
     if delay > 0:
         await asyncio.sleep(delay)
@@ -79,7 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--tpm", type=float)
     p.add_argument("--concurrency", type=int)
     p.add_argument("--reconnect-interval", type=float, default=5.0)
-    p.add_argument("--start-at", type=float, default=0.0, help="time.time() to start at")
+    p.add_argument("--start-at", default="0",
+                   help="time.time() to start at, or 'stdin': print READY when warmed up, "
+                        "then read it from stdin")
     args = p.parse_args(argv)
     logging.basicConfig(format=f"{args.name} %(levelname)s %(name)s %(message)s")
     logging.getLogger("wom_sdk").setLevel(logging.INFO)
