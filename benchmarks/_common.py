@@ -10,7 +10,8 @@ The scripts are run as ``python benchmarks/NAME.py``, which puts this folder on
 * reviews: ``load_reviews``, ``dataset_texts``, ``example_rows``;
 * the fake server: ``ServerProcess`` (``python -m fakeserver`` in a subprocess);
 * ``render_requests``: the exact request parameters the SDK sends for each review;
-* ``environment``: what a result was measured on (machine, versions, SDK sources).
+* ``environment``: what a result was measured on (machine, versions, SDK sources);
+* ``merge_results``: add entries to ``results/NAME.json``, each with its environment.
 """
 
 from __future__ import annotations
@@ -164,3 +165,17 @@ def environment() -> dict[str, Any]:
         "sdk_sources_sha256": _sources_digest(),
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
     }
+
+
+def merge_results(name: str, entries: dict[str, Any], env: dict[str, Any]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    data: dict[str, Any] = {"runs": {}}
+    if path.is_file():
+        data = json.loads(path.read_text(encoding="utf-8"))
+    # Each entry keeps the environment it ran in: configurations may be run (and
+    # re-run) one invocation at a time, on a machine and an SDK that change.
+    data.setdefault("runs", {}).update({k: {**v, "environment": env} for k, v in entries.items()})
+    data.pop("environment", None)
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path

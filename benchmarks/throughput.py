@@ -44,13 +44,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import json
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
-from _common import MODEL, RESULTS, ROOT, ServerProcess, environment, load_reviews, render_requests
+from _common import (
+    MODEL,
+    ROOT,
+    ServerProcess,
+    environment,
+    load_reviews,
+    merge_results,
+    render_requests,
+)
 
 # name -> (server limits, client knows the limits?, client kind)
 SETTINGS: dict[str, dict[str, int]] = {
@@ -58,20 +64,6 @@ SETTINGS: dict[str, dict[str, int]] = {
     "tpm": {"rpm": 10000, "tpm": 600000},
 }
 CLIENTS = ("sdk", "sdk-learn", "naive")
-
-
-def merge_results(name: str, entries: dict[str, Any], env: dict[str, Any]) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}.json"
-    data: dict[str, Any] = {"runs": {}}
-    if path.is_file():
-        data = json.loads(path.read_text(encoding="utf-8"))
-    # Each entry keeps the environment it ran in: configurations may be run (and
-    # re-run) one invocation at a time, on a machine and an SDK that change.
-    data.setdefault("runs", {}).update({k: {**v, "environment": env} for k, v in entries.items()})
-    data.pop("environment", None)
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return path
 
 
 # -- the clients ------------------------------------------------------------------------------

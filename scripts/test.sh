@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: lint, types, then every test (slow end-to-end ones included).
 # Pass pytest arguments to narrow it, e.g. `scripts/test.sh -m "not slow"`.
-source "$(dirname "$0")/_venv.sh" "test,report,pandas,local"
+source "$(dirname "$0")/_venv.sh" "test,report,pandas,local,redis"
+# The shared rate limiter's tests start their own redis-server (Debian's package).
+if ! command -v redis-server >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  { apt-get install -y -q redis-server || { apt-get update -q && apt-get install -y -q redis-server; }; } \
+    >/dev/null 2>&1 || echo "test.sh: could not install redis-server; its tests will be skipped" >&2
+fi
 .venv/bin/ruff check src tests benchmarks examples
 # strict, on src/wom_sdk and tests/typing (files type-checked, never run: the API's types)
 .venv/bin/mypy

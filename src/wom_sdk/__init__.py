@@ -5,7 +5,7 @@
     >>> insight.sentiment.label, [c.quote for c in insight.complaints]
 
 Importing the package is cheap: openai, jinja2, tenacity and httpx2 are loaded
-when the first analyzer needs them.
+when the first analyzer needs them (redis when a Redis limiter is made).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from ._exceptions import (
     TruncatedOutputError,
     WomError,
 )
-from ._ratelimit import RateLimiter
+from ._ratelimit import RateLimiter, RedisRateLimiter
 from ._retry import RetryPolicy
 from .text._guard import ReplyPolicy
 from .types import (
@@ -72,6 +72,7 @@ __all__ = [
     "PricesError",
     "RateLimitError",
     "RateLimiter",
+    "RedisRateLimiter",
     "RefusalError",
     "ReplyPolicy",
     "ReplySuggestion",

@@ -42,6 +42,11 @@ class ReviewAnalyzer(AnalyzerCore):
         requests_per_minute: the provider's request limit; requests are paced
             evenly to it. None: learned from ``x-ratelimit-*`` headers.
         tokens_per_minute: the provider's token limit (same rules).
+        limiter: share the pacing: a ``RateLimiter`` (one limit for several
+            analyzers of this process), or a ``redis://`` / ``rediss://`` URL or
+            ``redis.Redis`` client (one limit for every process using that Redis,
+            keyed by endpoint and model; the ``redis`` extra). ``RedisRateLimiter``
+            adds a key of your own. Redis unreachable: ``ConfigurationError``.
         timeout: seconds one request may take (default 60).
         retry: ``RetryPolicy`` for transient failures (408/409/429/5xx, connection).
         max_reasks: validation re-asks after the first answer (default 2).
@@ -82,6 +87,8 @@ class ReviewAnalyzer(AnalyzerCore):
                 self._client = None
         if self._cache is not None:
             self._cache.close()
+        if self._owns_limiter:
+            self._limiter.close()
 
     def __enter__(self) -> ReviewAnalyzer:
         return self
@@ -234,8 +241,11 @@ class ReviewAnalyzer(AnalyzerCore):
 class AsyncReviewAnalyzer(AnalyzerCore):
     """The async twin of ``ReviewAnalyzer``: same arguments, same results.
 
-    ``http_client`` takes an ``httpx2.AsyncClient``.
+    ``http_client`` takes an ``httpx2.AsyncClient``; ``limiter`` also takes a
+    ``redis.asyncio.Redis`` client (checked by the first request, not here).
     """
+
+    _asynchronous = True
 
     def _get_client(self) -> Any:
         with self._client_lock:
@@ -252,6 +262,8 @@ class AsyncReviewAnalyzer(AnalyzerCore):
             await client.close()
         if self._cache is not None:
             self._cache.close()
+        if self._owns_limiter:
+            await self._limiter.aclose()
 
     async def __aenter__(self) -> AsyncReviewAnalyzer:
         return self

@@ -50,7 +50,7 @@ from ._llm import (
 )
 from ._outputs import ValidationContext, schema_for, schema_text_for, strict_schema_for
 from ._prompts import PromptLibrary, boundary_for, leak_markers
-from ._ratelimit import RateLimiter, Reservation
+from ._ratelimit import LimiterSpec, RateLimiter, Reservation, limiter_for
 from ._retry import RetryPolicy, tenacity_kwargs
 from ._tasks import TASKS, Finishing, Task
 from .text._clean import DEFAULT_MAX_CHARS, CleanedReview, clean_review
@@ -90,6 +90,9 @@ class Pack:
 class AnalyzerCore:
     """Shared, I/O-free core of both analyzers. See ``ReviewAnalyzer`` for the arguments."""
 
+    #: which twin this is (a redis.asyncio limiter client can only serve the async one)
+    _asynchronous = False
+
     def __init__(
         self,
         model: str | None = None,
@@ -98,6 +101,7 @@ class AnalyzerCore:
         *,
         requests_per_minute: float | None = None,
         tokens_per_minute: float | None = None,
+        limiter: LimiterSpec = None,
         timeout: float = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         max_reasks: int = DEFAULT_MAX_REASKS,
@@ -127,10 +131,6 @@ class AnalyzerCore:
                 f"structured_output must be 'auto' or one of {[m.value for m in Mode]}"
             )
         self._prompts = PromptLibrary(prompts_dir)
-        try:
-            self._limiter = RateLimiter(requests_per_minute, tokens_per_minute)
-        except ValueError as e:
-            raise ConfigurationError(str(e)) from None
         self._memory = EndpointMemory(
             None if structured_output == "auto" else Mode(structured_output)
         )
@@ -154,6 +154,16 @@ class AnalyzerCore:
         self._client_lock = threading.Lock()
         self._usage_lock = threading.Lock()
         self._usage = Usage()
+        # Last: a Redis limiter connects (and fails fast) only once everything else is valid.
+        try:
+            self._limiter, self._owns_limiter = limiter_for(
+                limiter, endpoint=self._settings.endpoint, model=self.model,
+                requests_per_minute=requests_per_minute, tokens_per_minute=tokens_per_minute,
+                asynchronous=self._asynchronous)
+        except ConfigurationError:
+            if self._cache is not None:
+                self._cache.close()
+            raise
 
     # -- introspection ---------------------------------------------------------------
     @property

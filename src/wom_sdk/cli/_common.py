@@ -134,6 +134,12 @@ def add_endpoint_options(p: argparse.ArgumentParser) -> None:
                         "from its headers)")
     g.add_argument("--tpm", type=positive_float, metavar="N",
                    help="the provider's tokens-per-minute limit")
+    g.add_argument("--limiter", metavar="URL",
+                   help="share the rate limit with every process using this Redis, e.g. "
+                        "redis://host:6379/0 (needs the redis extra)")
+    g.add_argument("--limiter-key", metavar="NAME",
+                   help="with --limiter: the account whose limit is shared, when several "
+                        "use the same endpoint and model")
     g.add_argument("--cache", metavar="PATH",
                    help="SQLite file answering identical requests again for free")
     g.add_argument("--prompts-dir", metavar="DIR",
@@ -163,9 +169,23 @@ def analyzer_options(args: argparse.Namespace) -> dict[str, Any]:
         "base_url": args.base_url,
         "requests_per_minute": args.rpm,
         "tokens_per_minute": args.tpm,
+        "limiter": args.limiter,
         "cache": args.cache,
         "prompts_dir": args.prompts_dir,
     }
+    if args.limiter_key is not None:
+        if not args.limiter:
+            raise ConfigurationError("--limiter-key needs --limiter redis://...")
+        from .._ratelimit import RedisRateLimiter
+
+        # A key of the user's own is a RedisRateLimiter's argument, not the analyzer's.
+        try:
+            options["limiter"] = RedisRateLimiter(
+                args.limiter, key=args.limiter_key, requests_per_minute=args.rpm,
+                tokens_per_minute=args.tpm)
+        except ValueError as e:
+            raise ConfigurationError(str(e)) from None
+        options["requests_per_minute"] = options["tokens_per_minute"] = None
     return {k: v for k, v in options.items() if v is not None}
 
 

@@ -10,6 +10,7 @@ import wom_sdk
 EXPECTED = {
     "ReviewAnalyzer", "AsyncReviewAnalyzer", "ReviewInsight", "Sentiment", "Complaint", "Praise",
     "ReplySuggestion", "Usage", "DEFAULT_CATEGORIES", "RetryPolicy", "RateLimiter", "ReplyPolicy",
+    "RedisRateLimiter",
     "ResponseCache", "SQLiteCache", "WomError", "ConfigurationError", "InvalidReviewError",
     "APIError", "APIConnectionError", "APITimeoutError", "APIStatusError", "AuthenticationError",
     "RateLimitError", "ServerError", "OutputError", "OutputValidationError",
@@ -35,8 +36,8 @@ def test_errors_form_one_tree() -> None:
 
 def test_import_is_cheap_and_side_effect_free() -> None:
     code = ("import sys, wom_sdk; heavy = [m for m in ('openai', 'httpx2', 'jinja2', 'tenacity', "
-            "'pandas', 'matplotlib', 'llama_cpp', 'wom_sdk.testing') if m in sys.modules]; "
-            "print(heavy)")
+            "'pandas', 'matplotlib', 'llama_cpp', 'redis', 'wom_sdk.testing') "
+            "if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
     assert out.stderr == ""

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from typing import Any
 
 import pytest
 
 from wom_sdk import RateLimiter
-from wom_sdk._ratelimit import parse_reset
+from wom_sdk._retry import parse_reset
 
 
 class Clock:
@@ -158,3 +159,36 @@ def test_a_burst_of_429s_slows_the_pace_once() -> None:
     assert burst.throttled == 5
     assert repr(burst).endswith("factor=0.85)")
     assert repr(one) == repr(burst)
+
+
+def test_a_late_wake_books_again_instead_of_bursting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from wom_sdk._ratelimit import _local
+
+    clock = Clock()
+    lim = RateLimiter(requests_per_minute=600, utilization=1.0, clock=clock)
+    booked: list[float] = []
+    reserve = lim.reserve
+
+    def counting(tokens: int) -> Any:
+        r = reserve(tokens)
+        booked.append(r.delay)
+        return r
+
+    def stalled_sleep(seconds: float) -> None:  # the thread wakes 1 s after its slot
+        clock.now += seconds + 1.0
+
+    monkeypatch.setattr(lim, "reserve", counting)
+    monkeypatch.setattr(_local.time, "sleep", stalled_sleep)
+    lim.reserve(0)
+    lim.acquire(0)  # slot at +0.1, woke at +1.1: the slot is gone, book again (now free)
+    assert booked == pytest.approx([0.0, 0.1, 0.0])
+    def busy_stalled_sleep(seconds: float) -> None:  # others book 2 s more meanwhile
+        stalled_sleep(seconds)
+        for _ in range(20):
+            reserve(0)
+
+    monkeypatch.setattr(_local.time, "sleep", busy_stalled_sleep)
+    booked.clear()
+    lim.acquire(0)
+    assert len(booked) == 1 + _local.MAX_REBOOKS  # then it goes anyway
+    assert all(d > 0 for d in booked)

@@ -6,10 +6,13 @@ second), so a client that bursts 600 requests in the first second gets 590
 GCRA): each request is given the earliest start time at which both the request
 rate and the token rate allow it, and moves those clocks forward by its cost.
 
-One limiter belongs to one analyzer and is shared by all its calls, from any
-thread or task: the critical section is a few arithmetic operations under a
-``threading.Lock``; the waiting itself happens outside it with ``time.sleep``
-or ``asyncio.sleep`` (neither under ``wom_sdk.testing.set_testing(True)``).
+One limiter belongs to one analyzer (or several, when passed to each) and is
+shared by all its calls, from any thread or task: the critical section is a few
+arithmetic operations under a ``threading.Lock``; the waiting itself happens
+outside it with ``time.sleep`` or ``asyncio.sleep`` (neither under
+``wom_sdk.testing.set_testing(True)``). ``RedisRateLimiter``
+(``_redis.py``) keeps the same state in Redis instead, to share it between
+processes, and inherits the waiting loops below.
 
 When the caller configures no limits, the limiter learns them from the
 ``x-ratelimit-limit-*`` headers and respects ``x-ratelimit-remaining-*`` /
@@ -27,18 +30,22 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from ._retry import get_testing, parse_reset
+from .._retry import get_testing
+from ._headers import HeaderReport, read_headers
 
-__all__ = ["RateLimiter", "Reservation", "parse_reset"]
+__all__ = ["MAX_PENALTY_WAIT", "RECOVERY", "SLOWDOWN", "RateLimiter", "Reservation"]
 
-def _int_header(headers: Mapping[str, str], name: str) -> int | None:
-    raw = headers.get(name)
-    if raw is None:
-        return None
-    try:
-        return int(float(raw))
-    except ValueError:
-        return None
+#: Pace factor after a congestion event (multiplicative decrease) ...
+SLOWDOWN = 0.85
+#: ... and what each success gives back (additive increase), up to 1.
+RECOVERY = 0.01
+#: Longest cool-down one 429 imposes, whatever its Retry-After says.
+MAX_PENALTY_WAIT = 120.0
+#: A request that wakes this much later than booked (a stalled event loop, a busy
+#: CPU) books again rather than go out with every other late one in one burst ...
+LATE_WAKE = 0.25
+#: ... at most this many times, so that a machine that is always late still sends.
+MAX_REBOOKS = 2
 
 
 @dataclass
@@ -77,6 +84,8 @@ class RateLimiter:
         ):
             if v is not None and v <= 0:
                 raise ValueError(f"{name} must be positive (got {v})")
+        if not 0 < utilization <= 1:
+            raise ValueError(f"utilization must be in (0, 1] (got {utilization})")
         self._lock = threading.Lock()
         self._clock = clock
         self._rpm = requests_per_minute
@@ -84,6 +93,8 @@ class RateLimiter:
         self._configured = (requests_per_minute is not None, tokens_per_minute is not None)
         self._learn = learn_from_headers
         self._utilization = utilization
+        #: this limiter's part of the limit (below 1 only for a shared limiter's fallback)
+        self._share = 1.0
         self._next_request = 0.0
         self._next_token = 0.0
         self._blocked_until = 0.0
@@ -106,18 +117,34 @@ class RateLimiter:
     def tokens_per_minute(self) -> float | None:
         return self._tpm
 
+    def close(self) -> None:
+        """Release what the limiter holds (nothing, for a local one)."""
+
+    async def aclose(self) -> None:
+        self.close()
+
     # -- the shared core: no sleeping below this line ---------------------------------
     def reserve(self, tokens: int) -> Reservation:
         """Book the earliest start for a request of ``tokens``; return how long to wait."""
         with self._lock:
             now = self._clock()
             start = max(now, self._next_request, self._next_token, self._blocked_until)
-            scale = self._utilization * self._factor
+            scale = self._utilization * self._factor * self._share
             if self._rpm:
                 self._next_request = start + 60.0 / (self._rpm * scale)
             if self._tpm:
                 self._next_token = start + 60.0 * tokens / (self._tpm * scale)
             return Reservation(tokens=tokens, delay=start - now)
+
+    async def areserve(self, tokens: int) -> Reservation:
+        """``reserve`` for the async twin (a shared limiter books over the network here)."""
+        return self.reserve(tokens)
+
+    def _refresh(self) -> None:
+        """After a wait: learn what happened meanwhile (a shared limiter asks Redis)."""
+
+    async def _arefresh(self) -> None:
+        self._refresh()
 
     def _still_blocked(self) -> float:
         with self._lock:
@@ -132,7 +159,7 @@ class RateLimiter:
             return
         with self._lock:
             now = self._clock()
-            shift = 60.0 * diff / (self._tpm * self._utilization * self._factor)
+            shift = 60.0 * diff / (self._tpm * self._utilization * self._factor * self._share)
             # Credit back unused tokens, but never into the past: an idle
             # limiter must not build up a burst.
             self._next_token = (
@@ -141,24 +168,21 @@ class RateLimiter:
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Learn from a response's ``x-ratelimit-*`` headers; note a success."""
+        report = read_headers(headers) if self._learn else HeaderReport()
         with self._lock:
-            self._strikes = 0
-            self._factor = min(1.0, self._factor + 0.01)
-            if not self._learn:
-                return
-            now = self._clock()
-            for kind, idx in (("requests", 0), ("tokens", 1)):
-                limit = _int_header(headers, f"x-ratelimit-limit-{kind}")
-                if limit and limit > 0 and not self._configured[idx]:
-                    if idx == 0:
-                        self._rpm = float(limit)
-                    else:
-                        self._tpm = float(limit)
-                remaining = _int_header(headers, f"x-ratelimit-remaining-{kind}")
-                reset = parse_reset(headers.get(f"x-ratelimit-reset-{kind}"))
-                if remaining is not None and remaining <= 0 and reset:
-                    # The provider's window is spent: nobody goes before it refills.
-                    self._blocked_until = max(self._blocked_until, now + min(reset, 60.0))
+            self._note_success(report)
+
+    def _note_success(self, report: HeaderReport) -> None:
+        """``observe`` with the lock held (a shared limiter also queues it for Redis)."""
+        self._strikes = 0
+        self._factor = min(1.0, self._factor + RECOVERY)
+        if report.requests_per_minute and not self._configured[0]:
+            self._rpm = float(report.requests_per_minute)
+        if report.tokens_per_minute and not self._configured[1]:
+            self._tpm = float(report.tokens_per_minute)
+        if report.exhausted_for:
+            # The provider's window is spent: nobody goes before it refills.
+            self._blocked_until = max(self._blocked_until, self._clock() + report.exhausted_for)
 
     def penalize(self, retry_after: float | None) -> float:
         """A 429 arrived: every request waits, and the pace slows a little. Returns the wait."""
@@ -169,37 +193,53 @@ class RateLimiter:
             # Slow down once per congestion event, not once per 429: the other 429s
             # of a burst answer requests sent before we slowed, and say nothing new.
             if now >= self._blocked_until:
-                self._factor = max(self.MIN_FACTOR, self._factor * 0.85)
+                self._factor = max(self.MIN_FACTOR, self._factor * SLOWDOWN)
             if retry_after is None:
                 retry_after = min(30.0, 0.5 * 2 ** (self._strikes - 1))
-            wait = min(max(retry_after, 0.0), 120.0) + random.uniform(0, 0.1)
+            wait = min(max(retry_after, 0.0), MAX_PENALTY_WAIT) + random.uniform(0, 0.1)
             self._blocked_until = max(self._blocked_until, now + wait)
             return wait
 
     # -- the I/O twins -----------------------------------------------------------------
+    def _may_go(self, booked: Reservation, slept_since: float | None, rebooks: int) -> bool:
+        """After the wait for ``booked``: go, or book again (cool-down, or woke too late)."""
+        # A 429 may have arrived while we slept: then re-book after the cool-down.
+        if self._still_blocked() > 0:
+            return False
+        if slept_since is None or rebooks >= MAX_REBOOKS:
+            return True
+        return self._clock() - slept_since - booked.delay <= LATE_WAKE
+
     def acquire(self, tokens: int) -> Reservation:
         """Block the calling thread until a request of ``tokens`` may start."""
-        waited = 0.0
+        waited, rebooks = 0.0, 0
         while True:
             r = self.reserve(tokens)
             if get_testing() is not None:
                 return Reservation(tokens=tokens, delay=0.0)  # booked, never waited for
+            slept_since = None
             if r.delay > 0:
+                slept_since = self._clock()
                 time.sleep(r.delay)
+                self._refresh()
             waited += r.delay
-            # A 429 may have arrived while we slept: then re-book after the cool-down.
-            if self._still_blocked() <= 0:
+            if self._may_go(r, slept_since, rebooks):
                 return Reservation(tokens=tokens, delay=waited)
+            rebooks += 1
 
     async def aacquire(self, tokens: int) -> Reservation:
         """Wait (without blocking the event loop) until a request of ``tokens`` may start."""
-        waited = 0.0
+        waited, rebooks = 0.0, 0
         while True:
-            r = self.reserve(tokens)
+            r = await self.areserve(tokens)
             if get_testing() is not None:
                 return Reservation(tokens=tokens, delay=0.0)
+            slept_since = None
             if r.delay > 0:
+                slept_since = self._clock()
                 await asyncio.sleep(r.delay)
+                await self._arefresh()
             waited += r.delay
-            if self._still_blocked() <= 0:
+            if self._may_go(r, slept_since, rebooks):
                 return Reservation(tokens=tokens, delay=waited)
+            rebooks += 1
