@@ -113,11 +113,12 @@ def resolve_settings(
                         embedding_model)
     url = _clean(base_url) or _clean(env.get("OPENAI_BASE_URL"))
     azure_endpoint = _clean(env.get("AZURE_OPENAI_ENDPOINT"))
+    azure = is_azure_host(url)
     if url is None and azure_endpoint is not None:
-        url = azure_v1_base_url(azure_endpoint)
+        url, azure = azure_v1_base_url(azure_endpoint), True
     key = _clean(api_key)
     if key is None and provider is None:
-        if is_azure_host(url):
+        if azure:
             key = _clean(env.get("AZURE_OPENAI_API_KEY"))
         key = key or _clean(env.get("OPENAI_API_KEY"))
     if key is None and url is None and provider is None:
