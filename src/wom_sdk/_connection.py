@@ -71,15 +71,9 @@ def _awaitable_key(key: Any) -> Any:
 def vetoes_retry(exc: BaseException, *, probing: bool, params: Mapping[str, Any]) -> bool:
     """Whether a failure of a probing request should fall back at once instead of retrying.
 
-    A 4xx naming the output format is final anyway; a 500 naming it is llama.cpp's
-    way of saying "I cannot do this format"; a bare 500 may be a hiccup and is retried.
+    A 500 naming the output format is llama.cpp's way of saying "I cannot do this
+    format": retrying it is pointless (a bare 500 is a hiccup, and retried).
     """
     if not (probing and isinstance(exc, APIStatusError)):
         return False
-    rejection = classify(exc, params)
-    if rejection.kind is not Rejected.OUTPUT_MODE:
-        return False
-    lowered = rejection.message.lower()
-    return exc.status_code < 500 or any(
-        w in lowered for w in ("response_format", "json_schema", "json_object", "grammar", "tool")
-    )
+    return classify(exc, params).kind is Rejected.OUTPUT_MODE

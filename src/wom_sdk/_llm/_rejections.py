@@ -131,9 +131,12 @@ def classify(exc: APIStatusError, sent: Mapping[str, Any]) -> Rejection:
         if name in sent:
             return Rejection(Rejected.PARAMETER, name, fields.code, message)
         return Rejection(Rejected.OTHER, name, fields.code, message)
+    names_format = any(w in lowered for w in _FORMAT_WORDS)
     if exc.status_code in (500, 501):
-        # No structured error: llama.cpp's servers fail on a schema they cannot compile.
-        return Rejection(Rejected.OUTPUT_MODE, None, fields.code, message)
+        # llama.cpp's servers fail on a format they cannot turn into a grammar, and say
+        # so (the cassettes' 500 names response_format); a bare 500 is a server's hiccup.
+        kind = Rejected.OUTPUT_MODE if names_format else Rejected.OTHER
+        return Rejection(kind, None, fields.code, message)
     if exc.status_code not in (400, 404, 415, 422):
         return Rejection(Rejected.OTHER, None, fields.code, message)
     # The last resort: a parameter we sent, named in the message as unsupported...
@@ -142,6 +145,6 @@ def classify(exc: APIStatusError, sent: Mapping[str, Any]) -> Rejection:
             if name in sent and re.search(rf"\b{re.escape(name)}\b", lowered):
                 return Rejection(Rejected.PARAMETER, name, fields.code, message)
     # ... or the output format named anywhere.
-    if any(w in lowered for w in _FORMAT_WORDS):
+    if names_format:
         return Rejection(Rejected.OUTPUT_MODE, None, fields.code, message)
     return Rejection(Rejected.OTHER, None, fields.code, message)
