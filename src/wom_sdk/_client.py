@@ -124,17 +124,18 @@ class ReviewAnalyzer(AnalyzerCore):
         return resp
 
     def _run(self, call: TaskCall) -> TaskOutcome:
-        gen = _converse(call, self._memory)
-        step = advance(gen)
-        while isinstance(step, ChatRequest):
-            try:
-                resp = self._send(step)
-            except APIStatusError as e:
-                step = advance(gen, error=e)
-                continue
-            self._count_response(resp)
-            step = advance(gen, resp)
-        return step
+        with self._memory.probe_gate((call.endpoint, call.model)):
+            gen = _converse(call, self._memory)
+            step = advance(gen)
+            while isinstance(step, ChatRequest):
+                try:
+                    resp = self._send(step)
+                except APIStatusError as e:
+                    step = advance(gen, error=e)
+                    continue
+                self._count_response(resp)
+                step = advance(gen, resp)
+            return step
 
     def _do(self, prep: Prepared) -> Any:
         assert prep.call is not None
@@ -293,17 +294,18 @@ class AsyncReviewAnalyzer(AnalyzerCore):
         return resp
 
     async def _run(self, call: TaskCall) -> TaskOutcome:
-        gen = _converse(call, self._memory)
-        step = advance(gen)
-        while isinstance(step, ChatRequest):
-            try:
-                resp = await self._send(step)
-            except APIStatusError as e:
-                step = advance(gen, error=e)
-                continue
-            self._count_response(resp)
-            step = advance(gen, resp)
-        return step
+        async with self._memory.aprobe_gate((call.endpoint, call.model)):
+            gen = _converse(call, self._memory)
+            step = advance(gen)
+            while isinstance(step, ChatRequest):
+                try:
+                    resp = await self._send(step)
+                except APIStatusError as e:
+                    step = advance(gen, error=e)
+                    continue
+                self._count_response(resp)
+                step = advance(gen, resp)
+            return step
 
     async def _do(self, prep: Prepared) -> Any:
         assert prep.call is not None

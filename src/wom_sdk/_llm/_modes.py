@@ -22,7 +22,10 @@ word "json" in the prompt, which every prompt here has).
 
 from __future__ import annotations
 
+import asyncio
 import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from enum import StrEnum
 
 from ._params import ParamRules, adapt, initial_rules
@@ -77,6 +80,39 @@ class EndpointMemory:
         self._start = start
         self._modes: dict[tuple[str, str], tuple[Mode, bool]] = {}
         self._rules: dict[tuple[str, str], ParamRules] = {}
+        self._gates: dict[tuple[str, str], threading.Lock] = {}
+        self._agates: dict[tuple[tuple[str, str], int], asyncio.Lock] = {}
+
+    # One call probes an endpoint and model while the others wait for what it
+    # learns: a batch's first reviews, in flight together, would each pay a probe.
+    @contextmanager
+    def probe_gate(self, key: tuple[str, str]) -> Iterator[None]:
+        """Held around a call while nothing is known of ``key`` yet (threads)."""
+        if self.get(key)[1]:
+            yield
+            return
+        with self._lock:
+            gate = self._gates.setdefault(key, threading.Lock())
+        with gate:
+            if not self.get(key)[1]:
+                yield  # this call probes; the others wait
+                return
+        yield  # learned while waiting: go ahead without the gate
+
+    @asynccontextmanager
+    async def aprobe_gate(self, key: tuple[str, str]) -> AsyncIterator[None]:
+        """``probe_gate`` for tasks (one lock per event loop: asyncio locks are bound to one)."""
+        if self.get(key)[1]:
+            yield
+            return
+        loop_id = id(asyncio.get_running_loop())
+        with self._lock:
+            gate = self._agates.setdefault((key, loop_id), asyncio.Lock())
+        async with gate:
+            if not self.get(key)[1]:
+                yield
+                return
+        yield
 
     @property
     def forced(self) -> bool:

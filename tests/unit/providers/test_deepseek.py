@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fakeserver import DeepSeek
-from helpers.providers import REVIEW_ZH, Provider, analyzer, chat_requests, run_tasks, serve
+from helpers.providers import PACK, REVIEW_ZH, Provider, analyzer, chat_requests, run_tasks, serve
 from wom_sdk import UnsupportedFeatureError
 
 PROVIDER = Provider(DeepSeek(), model="deepseek-chat", first=2, mode="json_object")
@@ -30,3 +30,10 @@ def test_forcing_json_schema_says_the_provider_cannot() -> None:
         assert "unavailable" in str(info.value)
         assert "deepseek-chat" in str(info.value)
         assert chat_requests(srv) == 1
+
+
+def test_a_batch_pays_one_probe_not_one_per_review_in_flight() -> None:
+    with serve(PROVIDER) as srv:
+        results = analyzer(PROVIDER, srv).analyze_many(PACK[:8], max_concurrency=8)
+        assert all(r.ok for r in results)
+        assert chat_requests(srv) == 8 + 1  # the first review probes; the others wait for it

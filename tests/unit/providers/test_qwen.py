@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from fakeserver import FaultPlan, Qwen
-from helpers.providers import REVIEW_ZH, Provider, analyzer, chat_requests, run_tasks, serve
+from helpers.providers import (
+    PACK,
+    RETRY,
+    REVIEW_ZH,
+    Provider,
+    analyzer,
+    base_url,
+    chat_requests,
+    run_tasks,
+    serve,
+)
 
 PROVIDER = Provider(Qwen(), model="qwen-plus", first=2, mode="json_object")
 
@@ -20,3 +30,14 @@ def test_a_rate_limit_is_waited_out_not_taken_for_a_refused_format() -> None:
         insight = analyzer(PROVIDER, srv).analyze(REVIEW_ZH)
         assert insight.extra["structured_output"] == "json_object"
         assert chat_requests(srv) == 3  # 429, then the json_schema probe, then json_object
+
+
+async def test_the_async_twin_pays_one_probe_for_a_batch_too() -> None:
+    from wom_sdk import AsyncReviewAnalyzer
+
+    with serve(PROVIDER) as srv:
+        async with AsyncReviewAnalyzer(model="qwen-plus", base_url=base_url(PROVIDER, srv),
+                                       api_key="k", retry=RETRY) as a:
+            results = await a.analyze_many(PACK[:8], max_concurrency=8)
+        assert all(r.ok for r in results)
+        assert chat_requests(srv) == 8 + 1
