@@ -114,6 +114,10 @@ class TaskCall:
     max_reasks: int
     #: the names in ``sampling`` the caller set: never dropped silently
     user_set: frozenset[str] = frozenset()
+    #: told of each step the dialogue takes besides answering: ``notify(event, details)``
+    #: with event "mode_fallback", "param_adapted", "truncation_retry" or "reask"
+    #: (the seam for logging and events; None: nobody listens)
+    notify: Callable[[str, dict[str, Any]], None] | None = None
 
 
 @dataclass
@@ -195,6 +199,11 @@ def _unsupported(
     )
 
 
+def _notify(call: TaskCall, event: str, **details: Any) -> None:
+    if call.notify is not None:
+        call.notify(event, {"task": call.task, "model": call.model, **details})
+
+
 def _ignored_format(raw: str) -> bool:
     """Whether an answer to a strict format shows the endpoint ignored it: no JSON at all.
 
@@ -231,12 +240,15 @@ def converse(
                                        call.user_set)
                 if adapted is None:
                     raise _unsupported(call, rejection.param, exc, rejection.message[:300]) from exc
+                _notify(call, "param_adapted", param=rejection.param, code=rejection.code,
+                        token_param=adapted.token_param, dropped=sorted(adapted.dropped))
                 rules = adapted  # the same request again, phrased as the endpoint wants
                 continue
             if rejection.kind is Rejected.OUTPUT_MODE:
                 if request.probing:
                     why = Fallback.FAILED if exc.status_code >= 500 else Fallback.REJECTED
                     if memory.downgrade(key, mode, why) is not None:
+                        _notify(call, "mode_fallback", left=mode.value, why=why.value)
                         mode, confirmed = memory.get(key)
                         messages = call.render(mode) + messages[2:]
                         continue
@@ -276,6 +288,7 @@ def converse(
                 # model may have spent its budget thinking); one cut short of it (a
                 # provider's hiccup) is asked again as it was. Both are paid for.
                 scale = 2 if response.completion_tokens >= budget * 0.9 else 0
+                _notify(call, "truncation_retry", cap=budget, larger=scale == 2)
                 continue
             raise TruncatedOutputError(
                 f"the answer was cut at {request.rules.token_param}={budget}, also when asked "
@@ -293,6 +306,7 @@ def converse(
             # The same request goes out again in the next mode (not a re-ask).
             and memory.downgrade(key, mode, Fallback.IGNORED) is not None
         ):
+            _notify(call, "mode_fallback", left=mode.value, why=Fallback.IGNORED.value)
             mode, confirmed = memory.get(key)
             messages = call.render(mode) + messages[2:]
             continue
@@ -326,6 +340,7 @@ def converse(
                     usage=usage,
                 ) from None
             reasks += 1
+            _notify(call, "reask", errors=invalid.errors[:5])
             messages = [
                 *messages,
                 {"role": "assistant", "content": raw[:4000]},
