@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_EMBEDDING_MODEL",
@@ -22,6 +24,7 @@ __all__ = [
     "REASONING_EFFORTS",
     "REASONING_OUTPUT_TOKENS",
     "UNKNOWN_LANGUAGE",
+    "ReasoningEffort",
 ]
 
 #: Used when neither ``model=`` nor ``WOM_MODEL`` is given. OpenAI's cheapest current
@@ -46,7 +49,8 @@ DEFAULT_MAX_OUTPUT_TOKENS = 1024
 DEFAULT_TEMPERATURE = 0.0
 #: What ``reasoning_effort`` may be (openai-python 3.x, the parameter's docstring in
 #: ``resources/chat/completions/completions.py``; not every model takes every value).
-REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
+ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
+REASONING_EFFORTS: tuple[str, ...] = get_args(ReasoningEffort)
 #: The effort a reasoning model uses when none is sent: "medium" is the documented
 #: default of OpenAI's reasoning models (e.g. the gpt-6-luna and gpt-5.6-luna model pages).
 DEFAULT_REASONING_EFFORT = "medium"

@@ -33,6 +33,7 @@ from ._constants import (
     DEFAULT_TEMPERATURE,
     DEFAULT_TIMEOUT,
     REASONING_EFFORTS,
+    ReasoningEffort,
 )
 from ._exceptions import APIStatusError, ConfigurationError, InvalidReviewError, WomError
 from ._llm import (
@@ -63,7 +64,6 @@ __all__ = ["AnalyzerCore", "Pack", "Prepared", "StructuredOutput"]
 StructuredOutput = Literal[
     "auto", "json_schema", "json_object_schema", "tools", "json_object", "prompt"
 ]
-ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
 #: A pack's answer holds one insight per review: its output cap grows with them, up to this.
 _PACK_MAX_OUTPUT_TOKENS = 16384
 
