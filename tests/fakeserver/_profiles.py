@@ -223,6 +223,8 @@ class Azure(Profile):
     tokens: frozenset[str] = frozenset()
     #: a review containing this is refused by the prompt filter
     filtered_word: str = "FILTER-ME"
+    #: a review containing this gets an answer the output filter stops
+    filtered_answer_word: str = "FILTER-ANSWER"
 
     def authorize(self, headers: Mapping[str, str]) -> Refusal | None:
         bearer = headers.get("authorization", "").removeprefix("Bearer ")
@@ -261,6 +263,13 @@ class Azure(Profile):
             )
         return super().check(body)
 
+    def shape(self, body: Mapping[str, Any], answer: Answer) -> Answer:
+        if any(self.filtered_answer_word in str(m.get("content", "")) for m in body["messages"]):
+            # An answer the output filter stops: finish_reason "content_filter", the
+            # content withheld (the content filtering docs above).
+            return Answer(content=None, finish_reason="content_filter")
+        return super().shape(body, answer)
+
     def decorate(self, completion: dict[str, Any], body: Mapping[str, Any]) -> None:
         # Every Azure completion reports the filter's verdicts on the prompt and on
         # each choice (the content filtering docs above).
@@ -268,7 +277,10 @@ class Azure(Profile):
             {"prompt_index": 0, "content_filter_results": dict(_SAFE)}
         ]
         for choice in completion["choices"]:
-            choice["content_filter_results"] = dict(_SAFE)
+            filtered = choice["finish_reason"] == "content_filter"
+            choice["content_filter_results"] = {
+                **_SAFE, "violence": {"filtered": filtered, "severity": "high" if filtered
+                                      else "safe"}}
 
 
 _SAFE = {name: {"filtered": False, "severity": "safe"}

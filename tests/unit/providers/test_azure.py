@@ -95,6 +95,13 @@ def test_a_prompt_the_content_filter_refuses_is_that_review_s_typed_error() -> N
         assert [r.error.kind if r.error else None for r in results] == ["content_filter", None]
 
 
+def test_an_answer_the_output_filter_stops_is_that_review_s_typed_error() -> None:
+    with serve(PROVIDER) as srv:
+        with pytest.raises(ContentFilterError, match="stopped the answer"):
+            analyzer(PROVIDER, srv).analyze("FILTER-ANSWER 这条评论")
+        assert chat_requests(srv) == 1  # final: not retried
+
+
 def test_an_unknown_deployment_names_the_model_and_the_url() -> None:
     with serve(PROVIDER) as srv:
         with pytest.raises(NotFoundError) as info:
