@@ -32,12 +32,15 @@ class ReviewAnalyzer(AnalyzerCore):
     """Analyze customer reviews with any OpenAI-compatible chat endpoint.
 
     Connection settings come from the arguments, else from the environment:
-    ``WOM_MODEL`` (default ``gpt-4o-mini``), ``OPENAI_API_KEY`` and
-    ``OPENAI_BASE_URL``. A local server needs only the base URL.
+    ``WOM_MODEL`` (default ``gpt-6-luna``), ``OPENAI_API_KEY`` and
+    ``OPENAI_BASE_URL``; for Azure OpenAI, ``AZURE_OPENAI_ENDPOINT`` and
+    ``AZURE_OPENAI_API_KEY``. A local server needs only the base URL.
 
     Args:
-        model: model name as the endpoint knows it.
-        api_key: the endpoint's key (never printed; ``repr`` masks it).
+        model: model name as the endpoint knows it (Azure: the deployment name).
+        api_key: the endpoint's key (never printed; ``repr`` masks it), or a
+            callable returning a fresh one for each request (an Entra ID token
+            provider such as ``azure.identity.get_bearer_token_provider(...)``).
         base_url: e.g. ``http://127.0.0.1:8000/v1``; default OpenAI.
         requests_per_minute: the provider's request limit; requests are paced
             evenly to it. None: learned from ``x-ratelimit-*`` headers.
@@ -55,7 +58,11 @@ class ReviewAnalyzer(AnalyzerCore):
         sampling: more request parameters sent with every request, e.g.
             ``{"top_p": 0.9, "frequency_penalty": 0.5, "seed": 1}``.
         structured_output: "auto" (probe json_schema, fall back and remember), or
-            force one of "json_schema", "json_object_schema", "json_object", "prompt".
+            force one of "json_schema", "json_object_schema", "tools", "json_object",
+            "prompt" (an endpoint that refuses it raises ``UnsupportedFeatureError``).
+        reasoning_effort: for reasoning models: "none", "minimal", "low", "medium",
+            "high", "xhigh" or "max" (not every model takes every value); None
+            sends nothing (the model's default, usually "medium").
         prompts_dir: a folder of Jinja templates overriding the built-in ones by name.
         categories: complaint categories (default ``types.DEFAULT_CATEGORIES``).
         brand_voice: how replies should sound, e.g. "warm, brief, no emoji".
@@ -68,23 +75,25 @@ class ReviewAnalyzer(AnalyzerCore):
         cache: a path (SQLite) or ``ResponseCache``; identical requests are answered from it.
         default_headers: extra HTTP headers (e.g. Azure or gateway headers).
         http_client: an ``httpx2.Client`` (proxies, custom transports, tests).
+        client: your own ``openai.OpenAI`` (proxies, headers, Azure auth): used as
+            it is, with its own retries off (``with_options(max_retries=0)``) so
+            that ours are the only ones; then pass no ``api_key`` / ``base_url`` /
+            ``default_headers`` / ``http_client``. Closing the analyzer leaves it open.
     """
 
     def _get_client(self) -> Any:
         with self._client_lock:
             if self._client is None:
                 # openai takes ~1 s to import; only pay for it when a request is made.
-                import openai
-
-                self._client = openai.OpenAI(**self._openai_kwargs())
+                self._client = self._openai_client(async_=False)
             return self._client
 
     def close(self) -> None:
-        """Close the HTTP connections (and the cache)."""
+        """Close the HTTP connections (and the cache); a ``client=`` stays the caller's to close."""
         with self._client_lock:
-            if self._client is not None:
+            if self._client is not None and self._user_client is None:
                 self._client.close()
-                self._client = None
+            self._client = None
         if self._cache is not None:
             self._cache.close()
         if self._owns_limiter:
@@ -108,7 +117,7 @@ class ReviewAnalyzer(AnalyzerCore):
                     raw = create(**req.params)
                     parsed = raw.parse()
                 except Exception as e:
-                    raise self._on_error(e) from e
+                    raise self._on_error(e, req) from e
                 result = done(req, parsed, raw.headers, resv)
         return result
 
@@ -122,17 +131,18 @@ class ReviewAnalyzer(AnalyzerCore):
         return resp
 
     def _run(self, call: TaskCall) -> TaskOutcome:
-        gen = _converse(call, self._memory)
-        step = advance(gen)
-        while isinstance(step, ChatRequest):
-            try:
-                resp = self._send(step)
-            except APIStatusError as e:
-                step = advance(gen, error=e)
-                continue
-            self._count_response(resp)
-            step = advance(gen, resp)
-        return step
+        with self._memory.probe_gate((call.endpoint, call.model)):
+            gen = _converse(call, self._memory)
+            step = advance(gen)
+            while isinstance(step, ChatRequest):
+                try:
+                    resp = self._send(step)
+                except APIStatusError as e:
+                    step = advance(gen, error=e)
+                    continue
+                self._count_response(resp)
+                step = advance(gen, resp)
+            return step
 
     def _do(self, prep: Prepared) -> Any:
         assert prep.call is not None
@@ -241,8 +251,9 @@ class ReviewAnalyzer(AnalyzerCore):
 class AsyncReviewAnalyzer(AnalyzerCore):
     """The async twin of ``ReviewAnalyzer``: same arguments, same results.
 
-    ``http_client`` takes an ``httpx2.AsyncClient``; ``limiter`` also takes a
-    ``redis.asyncio.Redis`` client (checked by the first request, not here).
+    ``http_client`` takes an ``httpx2.AsyncClient``, ``client`` an
+    ``openai.AsyncOpenAI``, and ``api_key`` a plain or an async callable; ``limiter``
+    also takes a ``redis.asyncio.Redis`` client (checked by the first request, not here).
     """
 
     _asynchronous = True
@@ -250,15 +261,13 @@ class AsyncReviewAnalyzer(AnalyzerCore):
     def _get_client(self) -> Any:
         with self._client_lock:
             if self._client is None:
-                import openai
-
-                self._client = openai.AsyncOpenAI(**self._openai_kwargs())
+                self._client = self._openai_client(async_=True)
             return self._client
 
     async def aclose(self) -> None:
-        """Close the HTTP connections (and the cache)."""
+        """Close the HTTP connections (and the cache); a ``client=`` stays the caller's to close."""
         client, self._client = self._client, None
-        if client is not None:
+        if client is not None and self._user_client is None:
             await client.close()
         if self._cache is not None:
             self._cache.close()
@@ -283,7 +292,7 @@ class AsyncReviewAnalyzer(AnalyzerCore):
                     raw = await create(**req.params)
                     parsed = raw.parse()
                 except Exception as e:
-                    raise self._on_error(e) from e
+                    raise self._on_error(e, req) from e
                 result = done(req, parsed, raw.headers, resv)
         return result
 
@@ -297,17 +306,18 @@ class AsyncReviewAnalyzer(AnalyzerCore):
         return resp
 
     async def _run(self, call: TaskCall) -> TaskOutcome:
-        gen = _converse(call, self._memory)
-        step = advance(gen)
-        while isinstance(step, ChatRequest):
-            try:
-                resp = await self._send(step)
-            except APIStatusError as e:
-                step = advance(gen, error=e)
-                continue
-            self._count_response(resp)
-            step = advance(gen, resp)
-        return step
+        async with self._memory.aprobe_gate((call.endpoint, call.model)):
+            gen = _converse(call, self._memory)
+            step = advance(gen)
+            while isinstance(step, ChatRequest):
+                try:
+                    resp = await self._send(step)
+                except APIStatusError as e:
+                    step = advance(gen, error=e)
+                    continue
+                self._count_response(resp)
+                step = advance(gen, resp)
+            return step
 
     async def _do(self, prep: Prepared) -> Any:
         assert prep.call is not None

@@ -25,13 +25,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ._cache import ResponseCache, open_cache
-from ._config import resolve_settings
+from ._config import KeyProvider, resolve_settings
+from ._connection import make_openai_client, vetoes_retry
 from ._constants import (
-    DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_OUTPUT_TOKENS,
     DEFAULT_MAX_REASKS,
     DEFAULT_TEMPERATURE,
     DEFAULT_TIMEOUT,
+    REASONING_EFFORTS,
+    ReasoningEffort,
 )
 from ._exceptions import APIStatusError, ConfigurationError, InvalidReviewError, WomError
 from ._llm import (
@@ -44,7 +46,6 @@ from ._llm import (
     TaskOutcome,
     embedding_requests,
     map_openai_error,
-    rejects_mode,
     response_from_completion,
     vectors_from_response,
 )
@@ -60,7 +61,9 @@ from .types import DEFAULT_CATEGORIES, ReviewInsight, ReviewRecord, Usage
 
 __all__ = ["AnalyzerCore", "Pack", "Prepared", "StructuredOutput"]
 
-StructuredOutput = Literal["auto", "json_schema", "json_object_schema", "json_object", "prompt"]
+StructuredOutput = Literal[
+    "auto", "json_schema", "json_object_schema", "tools", "json_object", "prompt"
+]
 #: A pack's answer holds one insight per review: its output cap grows with them, up to this.
 _PACK_MAX_OUTPUT_TOKENS = 16384
 
@@ -96,7 +99,7 @@ class AnalyzerCore:
     def __init__(
         self,
         model: str | None = None,
-        api_key: str | None = None,
+        api_key: str | KeyProvider | None = None,
         base_url: str | None = None,
         *,
         requests_per_minute: float | None = None,
@@ -120,8 +123,25 @@ class AnalyzerCore:
         cache: str | Path | ResponseCache | None = None,
         default_headers: dict[str, str] | None = None,
         http_client: Any = None,
+        reasoning_effort: ReasoningEffort | None = None,
+        client: Any = None,
     ) -> None:
-        self._settings = resolve_settings(model=model, api_key=api_key, base_url=base_url)
+        if client is not None and (api_key is not None or base_url is not None
+                                   or http_client is not None or default_headers):
+            raise ConfigurationError(
+                "client= carries its own key, base URL, headers and HTTP client: pass "
+                "api_key / base_url / default_headers / http_client to it, not here"
+            )
+        if reasoning_effort is not None and reasoning_effort not in REASONING_EFFORTS:
+            raise ConfigurationError(
+                f"reasoning_effort must be one of {list(REASONING_EFFORTS)}, got "
+                f"{reasoning_effort!r}"
+            )
+        self._user_client = client
+        self._settings = resolve_settings(
+            model=model, api_key=api_key, base_url=base_url,
+            client_base_url=str(client.base_url) if client is not None else None,
+        )
         if max_reasks < 0:
             raise ConfigurationError("max_reasks must be >= 0")
         if timeout <= 0:
@@ -140,6 +160,7 @@ class AnalyzerCore:
         self.max_output_tokens = max_output_tokens
         self.temperature = temperature
         self.sampling = dict(sampling or {})
+        self.reasoning_effort = reasoning_effort
         self.categories: tuple[str, ...] = tuple(categories or DEFAULT_CATEGORIES)
         self.brand_voice = brand_voice
         self.reply_policy = reply_policy or ReplyPolicy()
@@ -316,8 +337,16 @@ class AnalyzerCore:
             )
 
         sampling: dict[str, Any] = dict(self.sampling)
+        # What the caller chose is never dropped behind their back; our default
+        # temperature is left out where the endpoint refuses it (reasoning models).
+        user_set = set(sampling)
         if self.temperature is not None:
             sampling["temperature"] = self.temperature
+            if self.temperature != DEFAULT_TEMPERATURE:
+                user_set.add("temperature")
+        if self.reasoning_effort is not None:
+            sampling["reasoning_effort"] = self.reasoning_effort
+            user_set.add("reasoning_effort")
         return TaskCall(
             task=task.name,
             output=task.output,
@@ -331,6 +360,7 @@ class AnalyzerCore:
             sampling=sampling,
             max_output_tokens=max_output_tokens or self.max_output_tokens,
             max_reasks=self.max_reasks,
+            user_set=frozenset(user_set),
         )
 
     # -- turning answers into results --------------------------------------------------
@@ -424,41 +454,33 @@ class AnalyzerCore:
         self, req: ChatRequest, completion: Any, headers: Any, resv: Reservation
     ) -> ChatResponse:
         self._limiter.observe(headers)
-        resp = response_from_completion(completion, headers)
-        # The provider charged the prompt plus this request's own max_tokens (a
+        resp = response_from_completion(completion, headers, url=self._settings.endpoint)
+        # The provider charged the prompt plus this request's own output cap (a
         # pack reserves one answer per review), not the analyzer's default.
-        charged = resp.prompt_tokens + int(req.params.get("max_tokens", self.max_output_tokens))
+        charged = resp.prompt_tokens + (req.max_output or self.max_output_tokens)
         self._limiter.reconcile(resv, charged if resp.prompt_tokens else None)
         return resp
 
-    def _on_error(self, exc: Exception) -> WomError:
-        mapped = map_openai_error(exc)
+    def _on_error(
+        self, exc: Exception, req: ChatRequest | EmbeddingRequest | None = None
+    ) -> WomError:
+        url = self._settings.endpoint
+        model = req.params.get("model") if req is not None else self.model
+        mapped = map_openai_error(exc, model=model, url=url)
         if mapped is None:
             raise exc
         if isinstance(mapped, APIStatusError) and mapped.status_code == 429:
             self._limiter.penalize(mapped.retry_after)
         return mapped
 
-    def _openai_kwargs(self) -> dict[str, Any]:
-        import httpx2
-
-        kwargs: dict[str, Any] = {
-            "api_key": self._settings.api_key.get_secret_value(),
-            "base_url": self._settings.base_url,
-            "max_retries": 0,  # one retry layer only: ours
-            "timeout": httpx2.Timeout(
-                self.timeout, connect=min(self.timeout, DEFAULT_CONNECT_TIMEOUT)
-            ),
-            "default_headers": self._default_headers or None,
-        }
-        if self._http_client is not None:
-            kwargs["http_client"] = self._http_client
-        return kwargs
+    def _openai_client(self, *, async_: bool) -> Any:
+        return make_openai_client(
+            self._settings, async_=async_, user_client=self._user_client, timeout=self.timeout,
+            default_headers=self._default_headers, http_client=self._http_client)
 
     def _retrying_kwargs(self, req: ChatRequest | EmbeddingRequest) -> dict[str, Any]:
         def no_retry(exc: BaseException) -> bool:
-            # A probe of an output mode the endpoint rejects falls back at once.
-            return req.probing and isinstance(exc, APIStatusError) and rejects_mode(exc)
+            return vetoes_retry(exc, probing=req.probing, params=req.params)
 
         return tenacity_kwargs(self._retry, no_retry=no_retry)
 
@@ -483,5 +505,4 @@ class AnalyzerCore:
 
 def _unchanged(text: str) -> str:
     return text
-
 

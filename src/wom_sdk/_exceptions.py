@@ -11,8 +11,14 @@
     ├── APIError                    the endpoint answered, or could not be reached
     │   ├── APIConnectionError      no answer: refused, reset, DNS
     │   │   └── APITimeoutError     no answer within the timeout
+    │   ├── IncompatibleEndpointError   the URL answered, but not as an OpenAI-compatible API
     │   └── APIStatusError          an HTTP error status (status_code, request_id)
-    │       ├── AuthenticationError 401 / 403
+    │       ├── BadRequestError     400: the endpoint refused the request as sent
+    │       │   └── UnsupportedFeatureError  the provider cannot do what was asked
+    │       ├── AuthenticationError 401: the key is missing or wrong
+    │       ├── PermissionDeniedError   403: the key may not use this model or resource
+    │       ├── NotFoundError       404: no such model at this base URL
+    │       ├── UnprocessableEntityError    422: the endpoint could not process the request
     │       ├── RateLimitError      429 after every retry (retry_after)
     │       └── ServerError         5xx after every retry
     └── OutputError                 the model answered, but not with a usable result
@@ -43,20 +49,26 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
+    "BadRequestError",
     "ConfigurationError",
     "ContentFilterError",
+    "IncompatibleEndpointError",
     "InputError",
     "InvalidReviewError",
     "LocalExtraMissingError",
     "LocalServerError",
+    "NotFoundError",
     "OutputBusyError",
     "OutputError",
     "OutputValidationError",
+    "PermissionDeniedError",
     "PricesError",
     "RateLimitError",
     "RefusalError",
     "ServerError",
     "TruncatedOutputError",
+    "UnprocessableEntityError",
+    "UnsupportedFeatureError",
     "WomError",
 ]
 
@@ -168,10 +180,56 @@ class APIStatusError(APIError):
         return d
 
 
+class IncompatibleEndpointError(APIError):
+    """Raised at once when the base URL answers HTML or JSON that is not an OpenAI API's."""
+
+    kind = "incompatible_endpoint"
+
+    def __init__(self, message: str, *, url: str | None = None) -> None:
+        super().__init__(message)
+        #: the endpoint that answered
+        self.url = url
+
+
+class BadRequestError(APIStatusError):
+    """Raised on 400: the endpoint refused the request as it was sent."""
+
+    kind = "bad_request"
+
+
+class UnsupportedFeatureError(BadRequestError):
+    """Raised when the provider cannot do what the analyzer was told to use (parameter, mode)."""
+
+    kind = "unsupported_feature"
+
+    def __init__(self, message: str, *, feature: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        #: what the endpoint refused: a request parameter ("temperature") or an output mode
+        self.feature = feature
+
+
 class AuthenticationError(APIStatusError):
-    """Raised on 401/403: the API key is missing, wrong, or lacks access."""
+    """Raised on 401: the API key is missing or wrong."""
 
     kind = "authentication"
+
+
+class PermissionDeniedError(APIStatusError):
+    """Raised on 403: the key is valid but may not use this model, resource or region."""
+
+    kind = "permission_denied"
+
+
+class NotFoundError(APIStatusError):
+    """Raised on 404: the model (or the path) does not exist at this base URL."""
+
+    kind = "not_found"
+
+
+class UnprocessableEntityError(APIStatusError):
+    """Raised on 422: the endpoint understood the request but could not process it."""
+
+    kind = "unprocessable"
 
 
 class RateLimitError(APIStatusError):

@@ -44,6 +44,8 @@ class Price:
 #: Standard (uncached, non-batch) list prices in USD; Qwen at Alibaba Cloud's
 #: international rates. Approximate: providers change them without notice.
 BUILTIN_PRICES: Mapping[str, Price] = {
+    # The default model (https://developers.openai.com/api/docs/models/gpt-6-luna).
+    "gpt-6-luna": Price(0.10, 0.50),
     "gpt-4o-mini": Price(0.15, 0.60),
     "gpt-4o": Price(2.50, 10.00),
     "gpt-4.1": Price(2.00, 8.00),

@@ -115,7 +115,10 @@ class RecordedRequest:
 
     @property
     def schema(self) -> dict[str, Any] | None:
-        """The JSON schema the answer must match (from ``response_format`` or the prompt)."""
+        """The JSON schema the answer must match (``response_format``, the tool, or the prompt)."""
+        tools = self.body.get("tools") or []
+        if tools and isinstance(tools[0].get("function", {}).get("parameters"), dict):
+            return dict(tools[0]["function"]["parameters"])
         fmt = self.body.get("response_format") or {}
         if fmt.get("type") == "json_schema":
             return dict(fmt.get("json_schema", {}).get("schema") or {})

@@ -12,16 +12,44 @@ or from a shell: ``python -m fakeserver --rpm 600 --port 0``.
 
 from ._fake_server import FakeOpenAIServer
 from ._faults import FAULT_KINDS, FaultKind, FaultPlan
+from ._profiles import (
+    PROFILES,
+    VLLM,
+    Anthropic,
+    Azure,
+    DeepSeek,
+    Gemini,
+    LlamaCpp,
+    Ollama,
+    OpenAIChat,
+    OpenAIReasoning,
+    Profile,
+    Qwen,
+    Refusal,
+)
 from ._responder import Responder, default_responder, minimal_instance
 from ._stats import RecordedRequest, ServerStats
 from ._wom_responder import wom_responder
 
 __all__ = [
     "FAULT_KINDS",
+    "PROFILES",
+    "VLLM",
+    "Anthropic",
+    "Azure",
+    "DeepSeek",
     "FakeOpenAIServer",
     "FaultKind",
     "FaultPlan",
+    "Gemini",
+    "LlamaCpp",
+    "Ollama",
+    "OpenAIChat",
+    "OpenAIReasoning",
+    "Profile",
+    "Qwen",
     "RecordedRequest",
+    "Refusal",
     "Responder",
     "ServerStats",
     "default_responder",

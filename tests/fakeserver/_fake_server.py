@@ -17,6 +17,7 @@ from . import _payloads as payloads
 from ._faults import FaultPlan
 from ._handlers import App, Drop, Hang, Reply
 from ._http import HttpError, read_request, render_response
+from ._profiles import Profile
 from ._responder import Responder
 from ._stats import DEFAULT_MAX_RECORDED, RecordedRequest, ServerStats, StatsRecorder
 
@@ -66,6 +67,8 @@ class FakeOpenAIServer:
         seed: seed of the latency jitter (the fault plan has its own).
         idle_timeout: seconds before an idle keep-alive connection is closed.
         max_recorded: how many of the latest requests ``requests`` keeps.
+        profile: a provider's documented behaviour (``_profiles``): its path, its
+            access rules, its refusals and error shapes, its answers' extras.
     """
 
     def __init__(
@@ -85,6 +88,7 @@ class FakeOpenAIServer:
         seed: int | None = None,
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
         max_recorded: int = DEFAULT_MAX_RECORDED,
+        profile: Profile | None = None,
     ) -> None:
         for name, limit in (("rpm", rpm), ("tpm", tpm)):
             if limit is not None and limit <= 0:
@@ -109,6 +113,7 @@ class FakeOpenAIServer:
             require_api_key=require_api_key,
             seed=seed,
             recorder=self._recorder,
+            profile=profile,
         )
         self._lock = threading.Lock()
         self._state: _State = "new"

@@ -22,6 +22,7 @@ from . import _payloads as payloads
 from ._faults import FaultKind, FaultPicker, FaultPlan
 from ._http import HttpRequest
 from ._limits import RateLimiter, Verdict, estimate_prompt_tokens, estimate_text_tokens
+from ._profiles import Profile
 from ._responder import Responder, default_responder
 from ._stats import RecordedRequest, StatsRecorder
 
@@ -118,7 +119,9 @@ class App:
         require_api_key: str | None,
         seed: int | None,
         recorder: StatsRecorder,
+        profile: Profile | None = None,
     ) -> None:
+        self._profile = profile
         self.limiter = RateLimiter(rpm=rpm, tpm=tpm, model=model)
         self._latency = latency
         self._jitter = latency_jitter
@@ -163,6 +166,11 @@ class App:
             if denied is not None:
                 return denied
         path = request.path.rstrip("/")
+        if self._profile is not None:
+            refused = self._profile.authorize(request.headers)
+            if refused is not None:
+                return self._refuse(refused)
+            path = self._profile.local_path(path) or path
         method = _ROUTES.get(path)
         if method is None and path.startswith("/v1/models/"):
             method = "GET"
@@ -214,6 +222,10 @@ class App:
             message = "stream=true is not supported by the fake server"
             return _error(400, message, code="unsupported_value", param="stream")
 
+        if self._profile is not None:
+            refused = self._profile.check(body)
+            if refused is not None:
+                return self._refuse(refused)
         fault = self._faults.pick(body)
         if fault is not None and fault in _EARLY_FAULTS:
             self._recorder.fault(fault)
@@ -237,14 +249,14 @@ class App:
             if reserved is None:
                 # Without max_tokens the charge is the actual completion, so the
                 # responder runs first (even for a request the limiter then refuses).
-                answer = payloads.answer_from(self._responder(body))
+                answer = self._answer(body)
                 reserved = payloads.completion_tokens(answer)
             verdict = self.limiter.check(prompt_tokens + reserved)
             if not verdict.allowed:
                 return self._throttled(verdict)
             admitted_at = time.monotonic()
             if answer is None:
-                answer = payloads.answer_from(self._responder(body))
+                answer = self._answer(body)
         except Exception as exc:  # a broken responder is the test's bug: say so in a 500
             message = f"the fake server's responder raised {type(exc).__name__}: {exc}"
             return _error(500, message, "server_error", headers=self._headers())
@@ -256,6 +268,8 @@ class App:
         completion = payloads.chat_completion(
             answer, number=number, model=model, prompt_tokens=prompt_tokens
         )
+        if self._profile is not None:
+            self._profile.decorate(completion, body)
         usage = completion["usage"]
         self._recorder.success(
             admitted_at=admitted_at,
@@ -263,6 +277,17 @@ class App:
             completion_tokens=int(usage["completion_tokens"]),
         )
         return Reply(200, payloads.dumps(completion), verdict.headers)
+
+    def _answer(self, body: dict[str, Any]) -> payloads.Answer:
+        """The responder's answer, through the provider profile (what it sees, how it answers)."""
+        if self._profile is None:
+            return payloads.answer_from(self._responder(body))
+        answer = payloads.answer_from(self._responder(self._profile.sees(body)))
+        return self._profile.shape(body, answer)
+
+    def _refuse(self, refused: Any) -> Reply:
+        assert self._profile is not None
+        return Reply(refused.status, self._profile.error_body(refused), self._headers())
 
     def _early_fault(self, fault: FaultKind, plan: FaultPlan) -> Outcome:
         if fault == "drop":

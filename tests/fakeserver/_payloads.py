@@ -56,6 +56,8 @@ class Answer:
     finish_reason: str = "stop"
     #: the responder's own usage numbers, overriding the estimates
     usage: Mapping[str, Any] | None = None
+    #: a function call instead of content: ``[{"id", "type", "function": {"name", "arguments"}}]``
+    tool_calls: tuple[Mapping[str, Any], ...] | None = None
 
 
 def answer_from(result: object) -> Answer:
@@ -91,7 +93,8 @@ def completion_tokens(answer: Answer) -> int:
         given = answer.usage.get("completion_tokens")
         if isinstance(given, int):
             return given
-    return estimate_text_tokens(answer.content or answer.refusal or "")
+    arguments = "".join(str(c["function"]["arguments"]) for c in answer.tool_calls or ())
+    return estimate_text_tokens(answer.content or answer.refusal or arguments)
 
 
 def _usage(answer: Answer, prompt_tokens: int) -> dict[str, Any]:
@@ -132,6 +135,7 @@ def chat_completion(
                     "content": answer.content,
                     "refusal": answer.refusal,
                     "annotations": [],
+                    **({"tool_calls": list(answer.tool_calls)} if answer.tool_calls else {}),
                 },
                 "logprobs": None,
                 "finish_reason": answer.finish_reason,

@@ -45,6 +45,9 @@ _SCHEMA_IN_PROMPT = re.compile(r"must match this JSON Schema:\n(\{.*\})", re.S)
 
 
 def _schema(request: Mapping[str, Any]) -> dict[str, Any]:
+    tools = request.get("tools") or []
+    if tools and isinstance(tools[0].get("function", {}).get("parameters"), dict):
+        return dict(tools[0]["function"]["parameters"])
     fmt = request.get("response_format") or {}
     if fmt.get("type") == "json_schema":
         return dict(fmt.get("json_schema", {}).get("schema", {}))

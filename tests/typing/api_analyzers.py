@@ -44,6 +44,11 @@ def sync_api(a: ReviewAnalyzer) -> None:
     a.analyze("ok", rating="five")  # type: ignore[arg-type]
     a.analyze("ok", "positional context")  # type: ignore[call-arg]
     ReviewAnalyzer(retry=3)  # type: ignore[arg-type]
+    # Providers: a key provider, your own openai client, a reasoning effort.
+    ReviewAnalyzer(api_key=lambda: "fresh-token", reasoning_effort="low")
+    ReviewAnalyzer(structured_output="tools")
+    ReviewAnalyzer(reasoning_effort="extreme")  # type: ignore[arg-type]
+    ReviewAnalyzer(api_key=123)  # type: ignore[arg-type]
 
 
 async def async_api(a: AsyncReviewAnalyzer) -> None:

@@ -12,15 +12,19 @@ completion body (a dict) as well as openai's objects.
 
 Structured-output modes (``_modes``), best first::
 
-    json_schema         response_format json_schema, strict (OpenAI, vLLM, ...)
-    json_object_schema  {"type": "json_object", "schema": ...} (llama.cpp, ...)
-    json_object         {"type": "json_object"}, schema in the prompt
+    json_schema         response_format json_schema, strict (OpenAI, Azure, Gemini, vLLM, Ollama)
+    json_object_schema  {"type": "json_object", "schema": ...} (llama.cpp's servers)
+    tools               a forced function call with a strict schema (Anthropic's layer)
+    json_object         {"type": "json_object"}, schema in the prompt (DeepSeek, Qwen)
     prompt              no response_format; schema in the prompt, JSON extracted
 
-An endpoint that answers 400/422 naming the response format, or 500/501, to a
-mode it has not yet been seen to accept, is moved down one mode at once (no
-retries), and what worked is remembered per endpoint and model (``EndpointMemory``:
-the place for other per-endpoint quirks too).
+An endpoint that rejects a mode it has not yet been seen to accept (a 4xx
+naming the format, a 500/501 to it), or ignores it (answers without the
+schema's shape), is moved to the next mode at once, no retries; request
+parameters it refuses (``max_tokens`` for a reasoning model, a ``temperature``)
+are adapted the same way (``_params``). Both are remembered per endpoint and
+model (``EndpointMemory``). What an error rejected is read from its body's
+``param`` / ``code`` (``_rejections``), words only as the last resort.
 
 Embeddings (``_embeddings``) have no dialogue: ``embedding_requests`` cuts a list
 of texts into requests of a sane size and ``vectors_from_response`` reads the
@@ -40,7 +44,9 @@ from ._chat import (
 )
 from ._embeddings import EmbeddingRequest, embedding_requests, vectors_from_response
 from ._errors import map_openai_error
-from ._modes import LADDER, EndpointMemory, Mode, rejects_mode
+from ._modes import LADDER, EndpointMemory, Fallback, Mode
+from ._params import ParamRules, is_reasoning_model
+from ._rejections import Rejected, classify, error_fields
 
 __all__ = [
     "LADDER",
@@ -48,14 +54,19 @@ __all__ = [
     "ChatResponse",
     "EmbeddingRequest",
     "EndpointMemory",
+    "Fallback",
     "Mode",
+    "ParamRules",
+    "Rejected",
     "TaskCall",
     "TaskOutcome",
     "advance",
+    "classify",
     "converse",
     "embedding_requests",
+    "error_fields",
+    "is_reasoning_model",
     "map_openai_error",
-    "rejects_mode",
     "response_from_completion",
     "vectors_from_response",
 ]

@@ -7,18 +7,23 @@ from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._constants import MAX_OUTPUT_TOKENS_RETRY
 from .._exceptions import (
     APIStatusError,
     ContentFilterError,
+    IncompatibleEndpointError,
     OutputValidationError,
     RefusalError,
     ServerError,
     TruncatedOutputError,
+    UnsupportedFeatureError,
 )
-from .._outputs import OutputInvalid, OutputModel, ValidationContext, validate_output
+from .._outputs import OutputInvalid, OutputModel, ValidationContext, extract_json, validate_output
 from .._tokens import estimate_messages_tokens, estimate_tokens
 from ..types import Usage
-from ._modes import EndpointMemory, Mode, rejects_mode
+from ._modes import EndpointMemory, Fallback, Mode
+from ._params import ParamRules, output_budget
+from ._rejections import Rejected, classify
 
 __all__ = [
     "ChatRequest",
@@ -40,6 +45,13 @@ class ChatRequest:
     estimated_tokens: int
     mode: Mode
     probing: bool
+    #: the parameter rules it was phrased with (what a rejection adapts)
+    rules: ParamRules = field(default_factory=ParamRules)
+
+    @property
+    def max_output(self) -> int:
+        """The output cap sent, whatever the endpoint calls it."""
+        return int(self.params.get(self.rules.token_param) or 0)
 
     def cache_key_material(self) -> str:
         """Everything that determines the answer, for the response cache."""
@@ -56,6 +68,8 @@ class ChatResponse:
     headers: Mapping[str, str] = field(default_factory=dict)
     request_id: str | None = None
     cached: bool = False
+    #: the answer came as a tool call (``content`` holds its arguments)
+    tool_call: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -64,6 +78,7 @@ class ChatResponse:
             "finish_reason": self.finish_reason,
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
+            "tool_call": self.tool_call,
         }
 
     @classmethod
@@ -76,6 +91,7 @@ class ChatResponse:
             prompt_tokens=int(data.get("prompt_tokens") or 0),
             completion_tokens=int(data.get("completion_tokens") or 0),
             cached=cached,
+            tool_call=bool(data.get("tool_call")),
         )
 
 
@@ -83,7 +99,7 @@ class ChatResponse:
 class TaskCall:
     """A rendered task, ready to be sent (built by the analyzer's shared core)."""
 
-    task: str  # the task's name; the json_schema is named "wom_<task>"
+    task: str  # the task's name; the json_schema (and the tool) is named "wom_<task>"
     output: OutputModel
     model: str
     endpoint: str
@@ -92,9 +108,16 @@ class TaskCall:
     schema: dict[str, Any]
     strict_schema: dict[str, Any]
     context: ValidationContext
+    #: sampling parameters (and ``reasoning_effort``) sent where the endpoint takes them
     sampling: dict[str, Any]
-    max_output_tokens: int
+    max_output_tokens: int  # the visible answer's cap; reasoning models get more
     max_reasks: int
+    #: the names in ``sampling`` the caller set: never dropped silently
+    user_set: frozenset[str] = frozenset()
+    #: told of each step the dialogue takes besides answering: ``notify(event, details)``
+    #: with event "mode_fallback", "param_adapted", "truncation_retry" or "reask"
+    #: (the seam for logging and events; None: nobody listens)
+    notify: Callable[[str, dict[str, Any]], None] | None = None
 
 
 @dataclass
@@ -110,39 +133,84 @@ class TaskOutcome:
     system: str = ""
 
 
-def _response_format(call: TaskCall, mode: Mode) -> dict[str, Any] | None:
+def _tool_name(call: TaskCall) -> str:
+    return f"wom_{call.task}"
+
+
+def _output_format(call: TaskCall, mode: Mode) -> dict[str, Any]:
+    """The request fields that ask for ``mode``."""
     if mode is Mode.JSON_SCHEMA:
-        return {
-            "type": "json_schema",
-            "json_schema": {
-                "name": f"wom_{call.task}",
-                "schema": call.strict_schema,
-                "strict": True,
-            },
-        }
+        schema = {"name": _tool_name(call), "schema": call.strict_schema, "strict": True}
+        return {"response_format": {"type": "json_schema", "json_schema": schema}}
     if mode is Mode.JSON_OBJECT_SCHEMA:
-        return {"type": "json_object", "schema": call.schema}
+        return {"response_format": {"type": "json_object", "schema": call.schema}}
     if mode is Mode.JSON_OBJECT:
-        return {"type": "json_object"}
-    return None
+        return {"response_format": {"type": "json_object"}}
+    if mode is Mode.TOOLS:
+        # Strict function calling: the arguments match the schema (OpenAI's structured
+        # outputs guide names it the other form of Structured Outputs); the call is
+        # forced, so the answer is the tool call and nothing else.
+        function = {
+            "name": _tool_name(call),
+            "description": "Record the analysis of the review(s).",
+            "parameters": call.strict_schema,
+            "strict": True,
+        }
+        return {
+            "tools": [{"type": "function", "function": function}],
+            "tool_choice": {"type": "function", "function": {"name": _tool_name(call)}},
+        }
+    return {}
 
 
 def _build(
-    call: TaskCall, mode: Mode, messages: list[dict[str, str]], probing: bool
+    call: TaskCall,
+    mode: Mode,
+    messages: list[dict[str, str]],
+    probing: bool,
+    rules: ParamRules,
+    max_output: int,
 ) -> ChatRequest:
+    sampling = {
+        k: v for k, v in call.sampling.items() if k not in rules.dropped or k in call.user_set
+    }
     params: dict[str, Any] = {
         "model": call.model,
         "messages": messages,
-        **call.sampling,
-        "max_tokens": call.max_output_tokens,
+        **sampling,
+        rules.token_param: max_output,
+        **_output_format(call, mode),
     }
-    fmt = _response_format(call, mode)
-    if fmt is not None:
-        params["response_format"] = fmt
-    # Providers count max_tokens against the token limit when the request
+    # Providers count the output cap against the token limit when the request
     # arrives (OpenAI does), so the limiter must reserve it too.
-    est = estimate_messages_tokens(messages) + call.max_output_tokens
-    return ChatRequest(params=params, estimated_tokens=est, mode=mode, probing=probing)
+    est = estimate_messages_tokens(messages) + max_output
+    return ChatRequest(params=params, estimated_tokens=est, mode=mode, probing=probing, rules=rules)
+
+
+def _unsupported(
+    call: TaskCall, feature: str, exc: APIStatusError, why: str
+) -> UnsupportedFeatureError:
+    return UnsupportedFeatureError(
+        f"{call.endpoint} does not support {feature} for model {call.model!r}: {why}",
+        feature=feature,
+        status_code=exc.status_code,
+        request_id=exc.request_id,
+        body=exc.body,
+    )
+
+
+def _notify(call: TaskCall, event: str, **details: Any) -> None:
+    if call.notify is not None:
+        call.notify(event, {"task": call.task, "model": call.model, **details})
+
+
+def _ignored_format(raw: str) -> bool:
+    """Whether an answer to a strict format shows the endpoint ignored it: no JSON at all.
+
+    A strict endpoint cannot answer prose; a JSON answer of the wrong shape is
+    left to the re-ask (a fault, or a model's slip), not taken as proof.
+    """
+    return "{" not in extract_json(raw)
 
 
 def converse(
@@ -151,25 +219,46 @@ def converse(
     """The request/response dialogue of one task (see the module docstring)."""
     key = (call.endpoint, call.model)
     mode, confirmed = memory.get(key)
+    rules = memory.rules(key)
     messages = call.render(mode)
     usage = Usage(cached=True)  # AND-ed with each answer's: True only if all came from the cache
-    answers = 0
+    answers = 0  # every answer received, re-sent probes and the truncation retry included
+    reasks = 0
+    scale = 1  # the output cap's factor: 2 (or 0: as it was) after the one truncation retry
     raw = ""
     while True:
-        request = _build(call, mode, messages, probing=not confirmed)
+        budget = output_budget(call.max_output_tokens, rules, call.sampling.get("reasoning_effort"))
+        if scale == 2:
+            budget = max(budget, min(budget * 2, MAX_OUTPUT_TOKENS_RETRY))
+        request = _build(call, mode, messages, not confirmed, rules, budget)
         try:
             response = yield request
         except APIStatusError as exc:
-            if request.probing and rejects_mode(exc):
-                nxt = memory.downgrade(key, mode)
-                if nxt is not None:
-                    mode, confirmed = memory.get(key)
-                    messages = call.render(mode) + messages[2:]
-                    continue
+            rejection = classify(exc, request.params)
+            if rejection.kind is Rejected.PARAMETER and rejection.param is not None:
+                adapted = memory.adapt(key, request.rules, rejection.param, rejection.code,
+                                       call.user_set)
+                if adapted is None:
+                    raise _unsupported(call, rejection.param, exc, rejection.message[:300]) from exc
+                _notify(call, "param_adapted", param=rejection.param, code=rejection.code,
+                        token_param=adapted.token_param, dropped=sorted(adapted.dropped))
+                rules = adapted  # the same request again, phrased as the endpoint wants
+                continue
+            if rejection.kind is Rejected.OUTPUT_MODE:
+                if request.probing:
+                    why = Fallback.FAILED if exc.status_code >= 500 else Fallback.REJECTED
+                    if memory.downgrade(key, mode, why) is not None:
+                        _notify(call, "mode_fallback", left=mode.value, why=why.value)
+                        mode, confirmed = memory.get(key)
+                        messages = call.render(mode) + messages[2:]
+                        continue
+                elif memory.forced and exc.status_code < 500:
+                    raise _unsupported(
+                        call, f"structured_output={mode.value!r}", exc,
+                        rejection.message[:300] + " (structured_output='auto' finds a mode "
+                        "that works)",
+                    ) from exc
             raise
-        if not confirmed and not response.cached:
-            memory.confirm(key, mode)
-            confirmed = True
         answers += 1
         usage = usage + Usage(
             requests=0 if response.cached else 1,
@@ -194,13 +283,36 @@ def converse(
                 usage=usage,
             )
         if response.finish_reason == "length":
+            if scale == 1:
+                # One retry: an answer cut at the cap gets twice the room (a reasoning
+                # model may have spent its budget thinking); one cut short of it (a
+                # provider's hiccup) is asked again as it was. Both are paid for.
+                scale = 2 if response.completion_tokens >= budget * 0.9 else 0
+                _notify(call, "truncation_retry", cap=budget, larger=scale == 2)
+                continue
             raise TruncatedOutputError(
-                f"the answer was cut at max_output_tokens={call.max_output_tokens}; "
-                "raise max_output_tokens or shorten the review",
+                f"the answer was cut at {request.rules.token_param}={budget}, also when asked "
+                "again; raise max_output_tokens or shorten the review",
                 raw_output=raw,
                 attempts=answers,
                 usage=usage,
             )
+        if (
+            not confirmed
+            and not response.cached
+            and (mode is Mode.JSON_SCHEMA or (mode is Mode.TOOLS and not response.tool_call))
+            and _ignored_format(raw)
+            # Answered, but not in the format asked for: the endpoint ignores it.
+            # The same request goes out again in the next mode (not a re-ask).
+            and memory.downgrade(key, mode, Fallback.IGNORED) is not None
+        ):
+            _notify(call, "mode_fallback", left=mode.value, why=Fallback.IGNORED.value)
+            mode, confirmed = memory.get(key)
+            messages = call.render(mode) + messages[2:]
+            continue
+        if not confirmed and not response.cached:
+            memory.confirm(key, mode)
+            confirmed = True
         ctx = call.context
         ctx.final = False
         ctx.warnings = []
@@ -211,7 +323,7 @@ def converse(
                 out, usage, list(ctx.warnings), mode, raw, ctx.item_warnings, system
             )
         except OutputInvalid as invalid:
-            if answers > call.max_reasks:
+            if reasks >= call.max_reasks:
                 if invalid.grounding_only:
                     ctx.final = True
                     ctx.warnings = []
@@ -227,6 +339,8 @@ def converse(
                     attempts=answers,
                     usage=usage,
                 ) from None
+            reasks += 1
+            _notify(call, "reask", errors=invalid.errors[:5])
             messages = [
                 *messages,
                 {"role": "assistant", "content": raw[:4000]},
@@ -258,12 +372,36 @@ def read_field(obj: Any, name: str) -> Any:
     return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
 
 
-def response_from_completion(completion: Any, headers: Mapping[str, str]) -> ChatResponse:
+def _not_openai(url: str | None, what: str) -> IncompatibleEndpointError:
+    where = url or "the base URL"
+    return IncompatibleEndpointError(
+        f"{where} answered {what}: this does not look like an OpenAI-compatible endpoint. "
+        "Check base_url / OPENAI_BASE_URL: it is usually the API root ending in /v1 "
+        "(e.g. http://127.0.0.1:8000/v1, https://RESOURCE.openai.azure.com/openai/v1/)",
+        url=url,
+    )
+
+
+def response_from_completion(
+    completion: Any, headers: Mapping[str, str], *, url: str | None = None
+) -> ChatResponse:
     """Our view of a chat completion: an openai ``ChatCompletion`` or its raw JSON body.
 
-    Tolerant of sparse local servers (no usage, no refusal field).
+    Tolerant of sparse local servers (no usage, no refusal field). A body that
+    is not a chat completion at all (an HTML page, some other JSON) is
+    ``IncompatibleEndpointError`` at once: retrying a wrong URL helps nobody.
     """
-    choices = read_field(completion, "choices") or []
+    if isinstance(completion, (str, bytes)):
+        text = completion if isinstance(completion, str) else completion.decode("utf-8", "replace")
+        kind = "with an HTML page" if text.lstrip()[:1] == "<" else "with text"
+        raise _not_openai(url, f"{kind} ({text.strip()[:80]!r}) instead of a chat completion")
+    choices = read_field(completion, "choices")
+    if choices is None:
+        extra = getattr(completion, "model_extra", None) or (
+            completion if isinstance(completion, Mapping) else {}
+        )
+        keys = sorted(str(k) for k in extra)[:6]
+        raise _not_openai(url, f"JSON without 'choices' (keys: {keys})")
     if not choices:
         raise ServerError(
             "the endpoint returned a completion without choices",
@@ -273,6 +411,11 @@ def response_from_completion(completion: Any, headers: Mapping[str, str]) -> Cha
     choice = choices[0]
     message = read_field(choice, "message")
     content = read_field(message, "content")
+    tool_calls = read_field(message, "tool_calls") or []
+    function = read_field(tool_calls[0], "function") if tool_calls else None
+    arguments = read_field(function, "arguments") if function is not None else None
+    if arguments is not None:
+        content = arguments if isinstance(arguments, str) else json.dumps(arguments)
     usage = read_field(completion, "usage")
     prompt = read_field(usage, "prompt_tokens") if usage is not None else None
     completion_tokens = read_field(usage, "completion_tokens") if usage is not None else None
@@ -287,4 +430,5 @@ def response_from_completion(completion: Any, headers: Mapping[str, str]) -> Cha
         else estimate_tokens(content or ""),
         headers=dict(headers),
         request_id=headers.get("x-request-id"),
+        tool_call=arguments is not None,
     )

@@ -19,7 +19,14 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-from .._constants import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from .._constants import (
+    DEFAULT_MODEL,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    REASONING_EFFORTS,
+)
 from .._exceptions import ConfigurationError, InputError, PricesError, WomError
 
 if TYPE_CHECKING:
@@ -127,7 +134,7 @@ def add_connection_options(g: Any) -> None:
 def add_endpoint_options(p: argparse.ArgumentParser) -> None:
     """The options that configure the analyzer, the same for every command that makes one."""
     g = p.add_argument_group("endpoint (default: WOM_MODEL, OPENAI_API_KEY, OPENAI_BASE_URL)")
-    g.add_argument("--model", help="model name as the endpoint knows it (default gpt-4o-mini)")
+    g.add_argument("--model", help=f"model name as the endpoint knows it (default {DEFAULT_MODEL})")
     add_connection_options(g)
     g.add_argument("--rpm", type=positive_float, metavar="N",
                    help="the provider's requests-per-minute limit (default: learned "
@@ -144,6 +151,9 @@ def add_endpoint_options(p: argparse.ArgumentParser) -> None:
                    help="SQLite file answering identical requests again for free")
     g.add_argument("--prompts-dir", metavar="DIR",
                    help="folder of Jinja templates overriding the built-in prompts by name")
+    g.add_argument("--reasoning-effort", choices=REASONING_EFFORTS, metavar="EFFORT",
+                   help="for reasoning models: " + ", ".join(REASONING_EFFORTS)
+                        + " (default: the model's own)")
 
 
 def api_key_from_env(name: str | None) -> str | None:
@@ -172,6 +182,7 @@ def analyzer_options(args: argparse.Namespace) -> dict[str, Any]:
         "limiter": args.limiter,
         "cache": args.cache,
         "prompts_dir": args.prompts_dir,
+        "reasoning_effort": getattr(args, "reasoning_effort", None),
     }
     if args.limiter_key is not None:
         if not args.limiter:

@@ -59,7 +59,7 @@ This was the bundled Gemma 3 270M model: it runs offline on your CPU, but it is 
 demo-grade model. Its labels, complaints and replies are often wrong or generic.
 For real results, point wom at a real endpoint:
 
-  export OPENAI_API_KEY=sk-...                    # OpenAI (model: WOM_MODEL, default gpt-4o-mini)
+  export OPENAI_API_KEY=sk-...                    # OpenAI (model: WOM_MODEL, default gpt-6-luna)
   export OPENAI_BASE_URL=https://api.deepseek.com/v1   # or any OpenAI-compatible server
   export WOM_MODEL=deepseek-chat
   wom analyze reviews.csv -o insights.jsonl"""

@@ -40,7 +40,9 @@ __all__ = ["ENDPOINT_KINDS", "STOP_AFTER", "BatchRun"]
 STOP_AFTER = 10
 #: Error kinds that say the endpoint or its settings are unusable, not the review.
 ENDPOINT_KINDS = frozenset({"api", "connection", "timeout", "http_status", "authentication",
-                            "rate_limit", "server", "configuration", "local_server"})
+                            "rate_limit", "server", "configuration", "local_server",
+                            "bad_request", "unsupported_feature", "permission_denied",
+                            "not_found", "unprocessable", "incompatible_endpoint"})
 #: Failures decided before any request: they say nothing about the endpoint.
 _NO_ANSWER_KINDS = frozenset({"invalid_review", "internal"})
 

@@ -129,7 +129,7 @@ def _options(command: str, group_title: str) -> set[str]:
 
 def test_commands_that_make_an_analyzer_share_the_endpoint_options() -> None:
     expected = {"--model", "--base-url", "--api-key-env", "--rpm", "--tpm", "--limiter",
-                "--limiter-key", "--cache", "--prompts-dir"}
+                "--limiter-key", "--cache", "--prompts-dir", "--reasoning-effort"}
     assert _options("analyze", "endpoint") == expected
     assert _options("eval", "endpoint") == expected
     assert _options("report", "aspect clustering") >= {"--base-url", "--api-key-env"}

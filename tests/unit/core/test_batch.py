@@ -73,7 +73,7 @@ def test_one_failing_review_does_not_stop_the_batch(fast_retry: RetryPolicy) -> 
     assert [r.ok for r in results] == [True, True, False, True, True]
     err = results[2].error
     assert err is not None
-    assert (err.kind, err.status_code) == ("http_status", 400)
+    assert (err.kind, err.status_code) == ("bad_request", 400)
 
 
 def test_pack_round_trip_sends_fewer_requests(fast_retry: RetryPolicy) -> None:

@@ -144,16 +144,18 @@ def test_fallback_goes_down_to_plain_prompt_extraction(fast_retry: RetryPolicy) 
     text = "Sure! Here is the JSON:\n```json\n" + json.dumps(insight_json(REVIEW)) + "\n```"
     llm = FakeLLM(
         [
+            # a 4xx to json_schema: an OpenAI-style validator, which would refuse
+            # json_object's extra "schema" key too: straight to plain json_object
             api_error(400, "Unknown parameter: response_format"),
-            api_error(400, "response_format.schema is not allowed"),
             api_error(422, "json_object response_format unsupported"),
         ],
         then=text,
     )
     insight = make(llm, fast_retry).analyze(REVIEW)
     assert insight.sentiment.label == "negative"
-    assert "response_format" not in llm.requests[-1].body
-    assert len(llm.requests) == 4
+    types = [r.body.get("response_format", {}).get("type") for r in llm.requests]
+    assert types == ["json_schema", "json_object", None]
+    assert "schema" not in llm.requests[1].body["response_format"]
 
 
 def test_a_confirmed_mode_is_retried_not_downgraded(fast_retry: RetryPolicy) -> None:
@@ -260,9 +262,14 @@ def test_permanent_status_is_not_retried(status: int, fast_retry: RetryPolicy) -
     assert info.value.status_code == status
     assert info.value.request_id == "req-fake-1"  # the x-request-id header
     assert len(llm.requests) == 1
-    if status in (401, 403):
-        assert isinstance(info.value, wom_sdk.AuthenticationError)
+    expected = {400: wom_sdk.BadRequestError, 401: wom_sdk.AuthenticationError,
+                403: wom_sdk.PermissionDeniedError, 404: wom_sdk.NotFoundError,
+                422: wom_sdk.UnprocessableEntityError}[status]
+    assert type(info.value) is expected
+    if status == 401:
         assert "OPENAI_API_KEY" in str(info.value)
+    if status == 404:
+        assert f"model 'mock-model' not found at {FAKE_BASE_URL}" in str(info.value)
 
 
 def test_retries_are_bounded_and_never_leak_retry_error(fast_retry: RetryPolicy) -> None:

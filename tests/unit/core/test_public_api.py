@@ -16,6 +16,8 @@ EXPECTED = {
     "RateLimitError", "ServerError", "OutputError", "OutputValidationError",
     "TruncatedOutputError", "RefusalError", "ContentFilterError", "__version__",
     "InputError", "PricesError", "OutputBusyError", "LocalServerError", "LocalExtraMissingError",
+    "BadRequestError", "UnsupportedFeatureError", "PermissionDeniedError", "NotFoundError",
+    "UnprocessableEntityError", "IncompatibleEndpointError",
 }
 
 
