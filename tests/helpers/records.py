@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from wom_sdk.text._guard import review_flags
+
 #: (category, aspect, quote, severity)
 ComplaintSpec = tuple[str, str, str, str]
 #: (aspect, quote)
@@ -29,11 +31,17 @@ def line(
     date: str | None = None,
     product: str | None = None,
     reply: str = "感谢您的反馈，我们会尽快处理。",
-    reasons: Sequence[str] = (),
+    reasons: Sequence[str] | None = None,
     language: str = "zh",
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One analyzed review's result line."""
+    """One analyzed review's result line.
+
+    ``reasons`` (the reply's ``review_reasons``) default to what the SDK writes for a
+    clean reply: the review guard's flags on ``text``.
+    """
+    if reasons is None:
+        reasons = review_flags(text)
     if score is None:
         score = {"negative": -0.7, "positive": 0.7, "mixed": 0.0}.get(label, 0.0)
     out: dict[str, Any] = {"wom": 1, "id": id, "text": text}

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from ..io._results import ResultRecord
 from ..report._aggregate import _parse_date
-from ..text._guard import REVIEW_REASONS, review_flags
+from ..text._guard import REVIEW_REASONS
 
 __all__ = [
     "FLAG_POINTS",
@@ -76,15 +76,13 @@ def record_day(record: ResultRecord) -> dt.date | None:
 def flags_of(record: ResultRecord) -> set[str]:
     """The review guard's flags on this review (``text._guard.REVIEW_REASONS``).
 
-    From the reply's ``review_reasons`` and from ``review_flags`` run again on
-    the review text, so that results written before a flag existed, or by a
-    task that wrote no reply, are judged by today's rules too.
+    Read from the reply's ``review_reasons``: the guard ran on the review when it
+    was analyzed (every analysis writes a reply). Not run again here: on 100,000
+    reviews that would cost more than the rest of the pass.
     """
-    found = set(REVIEW_REASONS) & set(record.insight.reply.review_reasons) if record.insight \
-        else set()
-    if record.text:
-        found.update(review_flags(record.text))
-    return found
+    if record.insight is None:
+        return set()
+    return set(REVIEW_REASONS).intersection(record.insight.reply.review_reasons)
 
 
 def urgent_reasons(record: ResultRecord) -> tuple[str, ...]:

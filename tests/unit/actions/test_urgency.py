@@ -28,8 +28,7 @@ def test_urgent_flags_are_review_guard_flags() -> None:
 
 
 def test_safety_complaint_in_chinese_scores_by_hand() -> None:
-    # The text trips the guard's safety pattern (充电时冒烟); the reply was written
-    # before, without reasons: the flag comes from the text itself.
+    # The text trips the guard's safety pattern (冒烟): the reply carries the flag.
     score, parts, reasons = _u(
         id="r1", text="充电时冒烟了，太吓人", rating=1, date="2024-06-09",
         complaints=[("hygiene_safety", "充电", "充电时冒烟了", "high")])
@@ -77,3 +76,12 @@ def test_failed_and_undated_records() -> None:
     u = urgency(coerce_record(line("u1", "差", date="not a date")), as_of=AS_OF)
     assert u.score == 15
     assert u.explain() == "negative +15"
+
+
+def test_flags_are_the_ones_the_analysis_recorded() -> None:
+    # The guard ran when the review was analyzed; its flags are in the reply's reasons.
+    # Not run again here (a cost per review larger than the rest of the pass).
+    record = coerce_record(line("r5", "充电器起火了", reasons=[]))
+    assert urgent_reasons(record) == ()
+    record = coerce_record(line("r6", "充电器起火了"))  # as the SDK writes it
+    assert urgent_reasons(record) == ("safety_claim",)
