@@ -64,8 +64,10 @@ class QueueEntry:
         assert insight is not None  # only analyzed reviews are queued
         complaints = "\n".join(f"{c.category} / {c.aspect} ({c.severity}): {c.quote}"
                                for c in insight.complaints)
+        # 5.0 stars read "5", as the shop's export had it.
+        rating = int(r.rating) if r.rating is not None and r.rating.is_integer() else r.rating
         cells: list[Any] = [
-            rank, self.urgency.score, self.urgency.explain(), r.id, r.date, r.product, r.rating,
+            rank, self.urgency.score, self.urgency.explain(), r.id, r.date, r.product, rating,
             insight.sentiment.label, complaints, r.text, insight.reply.text,
             "yes" if insight.reply.needs_human_review else "no",
             ", ".join(insight.reply.review_reasons),

@@ -77,7 +77,7 @@ def test_csv_is_excel_ready_chinese_and_formula_safe(tmp_path: Path) -> None:
     assert fire["suggested_reply"] == "感谢您的反馈，我们会尽快处理。"
     assert (fire["needs_human_review"], fire["human_review_reasons"]) == ("yes", "safety_claim")
     assert (fire["urgency"], fire["rating"], fire["brand"], fire["channel"]) == (
-        "115", "1.0", "Acme", "")
+        "115", "1", "Acme", "")
     evil = dict(zip(header, rows[2], strict=True))
     assert evil["review"].startswith("'=HYPERLINK(")
     assert evil["suggested_reply"] == "'-我们会处理"
