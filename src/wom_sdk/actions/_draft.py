@@ -12,8 +12,8 @@ sentence at a time:
    a few words that attribute ("customers", "say", "用户", "称赞"). And at
    least one term must come from a point itself, so a sentence names something
    customers praised.
-2. **No new numbers.** Every number in the sentence is in some quote: "30小时续航"
-   is refused when no customer said 30.
+2. **No new numbers.** Every number in the sentence is in some quote (or in the
+   product's name): "续航长达30小时" is refused when no customer said 30.
 3. **Verbatim quotations.** Text in quotation marks (“…”, "…", 「…」, 『…』, ‘…’)
    must be verbatim text of a quote, as ``text._grounding`` matches quotes; a
    quotation mark without its pair fails too.
@@ -179,6 +179,8 @@ def check_draft(description: str, points: Sequence[HighlightPoint],
             point_terms |= _terms(q.text)
             numbers.update(_NUMBER.findall(unicodedata.normalize("NFKC", q.text)))
     vocab = point_terms | (_terms(product) if product else set())
+    if product:  # "Book 14" may be named: its number is no claim
+        numbers.update(_NUMBER.findall(unicodedata.normalize("NFKC", product)))
     kept: list[str] = []
     dropped: list[tuple[str, str]] = []
     for sentence in sentences:

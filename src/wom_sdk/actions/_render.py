@@ -20,10 +20,12 @@ HIGHLIGHTS_SCHEMA = 1
 
 def ranking_rule(h: Highlights) -> str:
     """How points are chosen and ranked, in one sentence (printed with them)."""
+    per_point = (str(h.min_quotes) if h.min_quotes == h.max_quotes
+                 else f"{h.min_quotes}-{h.max_quotes}")
     return ("Points are praise themes (aspects normalized as in the report), ranked by the "
             "number of distinct reviews praising them; each quote is verbatim from the review "
-            f"it cites, one per review, {h.min_quotes}-{h.max_quotes} per point (themes with "
-            f"fewer than {h.min_quotes} distinct quotes are left out).")
+            f"it cites, one per review, {per_point} per point (themes with fewer than "
+            f"{h.min_quotes} distinct quotes are left out).")
 
 
 def _group_title(g: HighlightGroup) -> str:

@@ -49,6 +49,12 @@ def test_a_partly_supported_sentence_is_measured_by_its_terms() -> None:
     assert check.refused == "no sentence of the draft is supported by the praised points"
 
 
+def test_numbers_of_the_product_name_are_no_claim() -> None:
+    check = check_draft("X1 耳机续航持久。续航长达30小时。", ZH, product="X1 耳机")
+    assert check.kept == ("X1 耳机续航持久。",)
+    assert check_draft("X1 耳机续航持久。", ZH).dropped[0][1] == "the number 1 is in no quote"
+
+
 def test_english_with_attribution_and_numbers_from_quotes() -> None:
     text = "Customers say the battery lasts all day. Battery lasted 2 days in use. " \
            "Now with noise cancelling."
