@@ -3,7 +3,8 @@
 Peak memory is measured with tracemalloc around each pass over a file, after an
 untraced warm-up run (bounded caches fill once), as ``test_report_scale`` does.
 The queue is capped (``limit``) and so is the alerts' list of reviews; what grows
-with the input is the set of new alert keys (a few dozen bytes per urgent review).
+with the input is the set of new alert keys, which the state file keeps too (about
+200 bytes per review that needs a response: 18% of the synthetic reviews do).
 """
 
 from __future__ import annotations
@@ -37,6 +38,14 @@ def _peak(run: Callable[[Path], Any], path: Path) -> int:
     return peak
 
 
+def _allowance(name: str, small: Path, big: Path) -> int:
+    """Bytes the pass may grow by from ``small`` to ``big``: alert keys, nothing else."""
+    if name != "alerts":
+        return 0
+    keys = len(find_alerts(big).new_keys) - len(find_alerts(small).new_keys)
+    return 250 * keys
+
+
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("scale")
@@ -53,7 +62,8 @@ def test_memory_does_not_grow_with_the_input(files: tuple[Path, Path], name: str
     run(big)  # warm-up, untraced
     peak_small, peak_big = _peak(run, small), _peak(run, big)
     # Holding the records would make the 5x input take ~5x the memory.
-    assert peak_big < 1.5 * peak_small + 300_000, (peak_small, peak_big)
+    allowed = 1.5 * peak_small + 300_000 + _allowance(name, small, big)
+    assert peak_big < allowed, (peak_small, peak_big)
 
 
 @pytest.mark.slow
@@ -70,4 +80,5 @@ def test_100k_results_in_seconds_with_flat_memory(tmp_path: Path) -> None:
               f"20k, {peak_100k / 1e6:.2f} MB at 100k")
         # ~5 s each on an idle 2-core machine; room for a busy CI box.
         assert elapsed < 60, (name, elapsed)
-        assert peak_100k < 1.5 * peak_20k + 1_000_000, (name, peak_20k, peak_100k)
+        allowed = 1.5 * peak_20k + 1_000_000 + _allowance(name, path_20k, path_100k)
+        assert peak_100k < allowed, (name, peak_20k, peak_100k)
