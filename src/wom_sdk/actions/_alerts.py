@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import heapq
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,8 +27,8 @@ from .._exceptions import InputError
 from ..io._results import ResultRecord
 from ..report._aggregate import Aggregator
 from ..report._trend import Alert, TrendRule, week_label
-from ._source import Results, iter_records
-from ._urgency import record_day, urgency, urgent_reasons
+from ._source import Results, iter_records, replacing
+from ._urgency import MostUrgent, record_day, urgency, urgent_reasons
 
 __all__ = [
     "STATE_SCHEMA",
@@ -91,20 +89,12 @@ class AlertState:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the state atomically (a temporary file, then ``os.replace``)."""
-        target = Path(path)
         body = json.dumps({_STATE_KEY: STATE_SCHEMA, "raised": sorted(self.raised)},
                           ensure_ascii=False, indent=0)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                   dir=target.parent if str(target.parent) else ".")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(body + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with replacing(path) as tmp, tmp.open("w", encoding="utf-8", newline="\n") as fh:
+            fh.write(body + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())  # on disk before the rename makes it the state
 
 
 @dataclass(frozen=True)
@@ -175,22 +165,6 @@ def _spike_key(alert: Alert) -> str:
     return f"spike:{week_label(alert.week)}:{alert.metric}"
 
 
-class _Ranked:
-    """A review alert in the bounded heap: the least urgent compares smallest."""
-
-    __slots__ = ("alert", "day")
-
-    def __init__(self, alert: ReviewAlert, day: dt.date | None) -> None:
-        self.alert = alert
-        self.day = day.toordinal() if day is not None else 0
-
-    def __lt__(self, other: _Ranked) -> bool:
-        a, b = self.alert, other.alert
-        if (a.score, self.day) != (b.score, other.day):
-            return (a.score, self.day) < (b.score, other.day)
-        return (a.id or "") > (b.id or "")  # a smaller id is more urgent
-
-
 def _review_alert(record: ResultRecord, key: str, reasons: tuple[str, ...],
                   include_text: bool) -> ReviewAlert:
     insight = record.insight
@@ -237,7 +211,7 @@ def find_alerts(
     state = state or AlertState()
     rule = trend_rule or TrendRule()
     aggregator = Aggregator(trend_rule=rule)
-    heap: list[_Ranked] = []
+    most = MostUrgent[ReviewAlert](max_reviews)
     new_keys: set[str] = set()
     known = records = 0
     for record in iter_records(results):
@@ -256,11 +230,8 @@ def find_alerts(
         if key in new_keys:
             continue  # the same review twice in the file: one alert
         new_keys.add(key)
-        ranked = _Ranked(_review_alert(record, key, reasons, include_text), day)
-        if len(heap) < max_reviews:
-            heapq.heappush(heap, ranked)
-        elif heap and heap[0] < ranked:
-            heapq.heapreplace(heap, ranked)
+        review = _review_alert(record, key, reasons, include_text)
+        most.offer(review, review.score, day, record.id)
     reviews_new = len(new_keys)
     spikes: list[SpikeAlert] = []
     for alert in aggregator.finish().alerts:
@@ -273,7 +244,7 @@ def find_alerts(
             new_keys.add(key)
             spikes.append(SpikeAlert(key, alert))
     return AlertRun(
-        reviews=tuple(r.alert for r in sorted(heap, reverse=True)),
+        reviews=most.items(),
         reviews_new=reviews_new,
         spikes=tuple(spikes),
         known=known,

@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import heapq
 import os
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,8 +28,8 @@ from typing import Any
 from .._exceptions import ConfigurationError
 from ..io._readers import _PANDAS_HINT
 from ..io._results import ResultRecord
-from ._source import Results, iter_records
-from ._urgency import Urgency, record_day, urgency
+from ._source import Results, iter_records, replacing
+from ._urgency import MostUrgent, Urgency, record_day, urgency
 
 __all__ = [
     "QUEUE_COLUMNS",
@@ -82,23 +80,6 @@ def _cell_value(value: Any) -> Any:
     return str(value)
 
 
-class _Ranked:
-    """A queue entry in the heap: the least urgent compares smallest."""
-
-    __slots__ = ("day", "entry")
-
-    def __init__(self, entry: QueueEntry) -> None:
-        self.entry = entry
-        day = record_day(entry.record)
-        self.day = day.toordinal() if day is not None else 0
-
-    def __lt__(self, other: _Ranked) -> bool:
-        a, b = self.entry.urgency.score, other.entry.urgency.score
-        if (a, self.day) != (b, other.day):
-            return (a, self.day) < (b, other.day)
-        return (self.entry.record.id or "") > (other.entry.record.id or "")
-
-
 @dataclass(frozen=True)
 class ReplyQueue:
     """The queue, most urgent first, and what was counted on the way."""
@@ -135,7 +116,7 @@ def reply_queue(results: Results, *, as_of: dt.date | None = None,
     """
     if limit < 1:
         raise ValueError("limit must be >= 1")
-    heap: list[_Ranked] = []
+    most = MostUrgent[QueueEntry](limit)
     deserving = records = failed = 0
     for record in iter_records(results):
         records += 1
@@ -146,13 +127,8 @@ def reply_queue(results: Results, *, as_of: dt.date | None = None,
         if not score.deserves_reply:
             continue
         deserving += 1
-        ranked = _Ranked(QueueEntry(record, score))
-        if len(heap) < limit:
-            heapq.heappush(heap, ranked)
-        elif heap[0] < ranked:
-            heapq.heapreplace(heap, ranked)
-    entries = tuple(r.entry for r in sorted(heap, reverse=True))
-    return ReplyQueue(entries, deserving, records, failed, as_of)
+        most.offer(QueueEntry(record, score), score.score, record_day(record), record.id)
+    return ReplyQueue(most.items(), deserving, records, failed, as_of)
 
 
 def escape_cell(value: Any) -> Any:
@@ -200,13 +176,6 @@ def write_queue(queue: ReplyQueue, path: str | os.PathLike[str],
     fmt = format or ("xlsx" if target.suffix.lower() == ".xlsx" else "csv")
     if fmt not in _WRITERS:
         raise ValueError(f"format must be 'csv' or 'xlsx', not {fmt!r}")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                               dir=target.parent if str(target.parent) else ".")
-    os.close(fd)
-    try:
-        _WRITERS[fmt](queue.rows(), Path(tmp))
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replacing(target) as tmp:
+        _WRITERS[fmt](queue.rows(), tmp)
     return target

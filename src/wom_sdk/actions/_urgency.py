@@ -27,7 +27,9 @@ smaller id. Ratings are read as 1-5 stars.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from ..io._results import ResultRecord
 from ..report._aggregate import _parse_date
@@ -37,6 +39,7 @@ __all__ = [
     "FLAG_POINTS",
     "URGENT_FLAGS",
     "URGENT_REASONS",
+    "MostUrgent",
     "Urgency",
     "flags_of",
     "record_day",
@@ -146,3 +149,44 @@ def urgency(record: ResultRecord, *, as_of: dt.date | None = None,
         if points:
             parts.append(("recent", points))
     return Urgency(sum(p for _, p in parts), tuple(parts), reasons)
+
+
+T = TypeVar("T")
+
+
+class _Ranked(Generic[T]):
+    """An item in the heap: the least urgent compares smallest."""
+
+    __slots__ = ("day", "id", "item", "score")
+
+    def __init__(self, item: T, score: int, day: dt.date | None, id: str | None) -> None:
+        self.item, self.score, self.id = item, score, id or ""
+        self.day = day.toordinal() if day is not None else 0
+
+    def __lt__(self, other: _Ranked[T]) -> bool:
+        if (self.score, self.day) != (other.score, other.day):
+            return (self.score, self.day) < (other.score, other.day)
+        return self.id > other.id  # a smaller id is more urgent
+
+
+class MostUrgent(Generic[T]):
+    """The ``limit`` most urgent items of a stream, in a bounded heap.
+
+    Urgency is the score, then the newer date (undated last), then the smaller id:
+    the queue's order, and the order of review alerts.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._heap: list[_Ranked[T]] = []
+
+    def offer(self, item: T, score: int, day: dt.date | None, id: str | None) -> None:
+        ranked = _Ranked(item, score, day, id)
+        if len(self._heap) < self.limit:
+            heapq.heappush(self._heap, ranked)
+        elif self._heap and self._heap[0] < ranked:
+            heapq.heapreplace(self._heap, ranked)
+
+    def items(self) -> tuple[T, ...]:
+        """The items kept, most urgent first."""
+        return tuple(r.item for r in sorted(self._heap, reverse=True))

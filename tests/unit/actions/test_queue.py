@@ -84,6 +84,14 @@ def test_csv_is_excel_ready_chinese_and_formula_safe(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["queue.csv", "r.jsonl"]
 
 
+def test_the_queue_file_has_the_permissions_open_would_give(tmp_path: Path) -> None:
+    q = reply_queue(write_lines(tmp_path / "r.jsonl", _lines()), as_of=AS_OF)
+    plain = tmp_path / "plain.csv"
+    plain.write_text("x", encoding="utf-8")
+    written = write_queue(q, tmp_path / "queue.csv")
+    assert written.stat().st_mode == plain.stat().st_mode  # not mkstemp's owner-only 0600
+
+
 @pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "\0x"])
 def test_escape_cell_prefixes_formula_starts(value: str) -> None:
     assert escape_cell(value) == "'" + value
