@@ -14,7 +14,14 @@ from urllib.parse import urlsplit
 from .._constants import EXIT_NEW_ALERTS, EXIT_OK
 from .._exceptions import ConfigurationError
 from ..io._results import check_results_file
-from ._common import add_trend_options, exit_status_help, positive_float, positive_int, trend_rule
+from ._common import (
+    add_results_argument,
+    add_trend_options,
+    exit_status_help,
+    positive_float,
+    positive_int,
+    trend_rule,
+)
 
 __all__ = ["parse_since", "register", "run"]
 
@@ -68,8 +75,7 @@ def register(subparsers: Any) -> None:
             ok="nothing new", failed="failed (the webhook too: its alerts stay new)",
             more=((EXIT_NEW_ALERTS, "new alerts were raised (for cron and scripts)"),)),
     )
-    p.add_argument("results", metavar="RESULTS.jsonl",
-                   help="batch results, as `wom analyze -o` writes them")
+    add_results_argument(p)
     p.add_argument("--state", metavar="STATE.json",
                    help=f"what earlier runs raised (default: RESULTS.jsonl{STATE_SUFFIX}); "
                         "created on the first run")

@@ -31,6 +31,7 @@ __all__ = [
     "WomArgumentParser",
     "add_connection_options",
     "add_endpoint_options",
+    "add_results_argument",
     "add_trend_options",
     "analyzer_options",
     "api_key_from_env",
@@ -194,6 +195,13 @@ def make_analyzer(args: argparse.Namespace, **options: Any) -> ReviewAnalyzer:
 
         factory = ReviewAnalyzer
     return factory(**options)
+
+
+# -- reading results ----------------------------------------------------------------------------
+def add_results_argument(p: argparse.ArgumentParser) -> None:
+    """The results file that report, alerts, highlights and queue read."""
+    p.add_argument("results", metavar="RESULTS.jsonl",
+                   help="batch results, as `wom analyze -o` writes them")
 
 
 # -- the weekly trend rule ----------------------------------------------------------------------

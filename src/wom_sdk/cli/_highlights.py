@@ -11,6 +11,7 @@ from .._constants import EXIT_OK, EXIT_USAGE
 from ..io._results import check_results_file
 from ._common import (
     add_endpoint_options,
+    add_results_argument,
     analyzer_options,
     exit_status_help,
     fail,
@@ -38,8 +39,7 @@ def register(subparsers: Any) -> None:
         epilog=exit_status_help(ok="the highlights were written",
                                 failed="failed (no endpoint for --draft, an unwritable file)"),
     )
-    p.add_argument("results", metavar="RESULTS.jsonl",
-                   help="batch results, as `wom analyze -o` writes them")
+    add_results_argument(p)
     p.add_argument("-o", "--output",
                    help="output file; '-' for stdout (default: highlights.md, or "
                         "highlights.json with --format json)")

@@ -9,7 +9,7 @@ from typing import Any
 
 from .._constants import EXIT_OK
 from ..io._results import check_results_file
-from ._common import exit_status_help, positive_int
+from ._common import add_results_argument, exit_status_help, positive_int
 
 __all__ = ["register", "run"]
 
@@ -41,8 +41,7 @@ def register(subparsers: Any) -> None:
         epilog=exit_status_help(ok="the queue was written",
                                 failed="failed (an unwritable file, openpyxl missing)"),
     )
-    p.add_argument("results", metavar="RESULTS.jsonl",
-                   help="batch results, as `wom analyze -o` writes them")
+    add_results_argument(p)
     p.add_argument("-o", "--output", default="queue.csv",
                    help="queue.csv or queue.xlsx (default %(default)s)")
     p.add_argument("--format", choices=("csv", "xlsx"), default=None,

@@ -12,6 +12,7 @@ from .._constants import EXIT_OK
 from ..io._results import check_results_file
 from ._common import (
     add_connection_options,
+    add_results_argument,
     add_trend_options,
     api_key_from_env,
     exit_status_help,
@@ -37,8 +38,7 @@ def register(subparsers: Any) -> None:
         epilog=exit_status_help(ok="the report was written",
                                 failed="the report could not be made or written"),
     )
-    p.add_argument("results", metavar="RESULTS.jsonl",
-                   help="batch results, as `wom analyze -o` writes them")
+    add_results_argument(p)
     p.add_argument(
         "-o",
         "--output",
