@@ -9,8 +9,10 @@ atomically; each alert has a stable key (``review:<id>``,
 same results are read. The caller adds the new keys to the state only once the
 alerts were delivered: a webhook that failed raises them again next run.
 
-Memory holds the aggregator's bounded counters, the state's keys, and at most
-``max_reviews`` review alerts (the most urgent; the rest are counted).
+Memory holds the aggregator's bounded counters, the keys of the state and of the
+new alerts (the state file keeps them too: about 200 bytes per review that needed
+a response), and at most ``max_reviews`` review alerts in full (the most urgent;
+the rest are counted).
 """
 
 from __future__ import annotations

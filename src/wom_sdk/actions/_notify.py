@@ -59,7 +59,7 @@ def _review_line(a: ReviewAlert) -> str:
     if a.rating is not None:
         about.append(f"{a.rating:g}★")
     where = f" ({', '.join(about)})" if about else ""
-    line = f"review {a.id}{where}: {', '.join(a.reasons)}"
+    line = f"review {a.id or a.key}{where}: {', '.join(a.reasons)}"
     if a.text is not None:
         line += f" — “{_one_line(a.text)}”"
     return line
