@@ -17,6 +17,7 @@ __all__ = [
     "EMBEDDING_BATCH_TOKENS",
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
+    "EXIT_NEW_ALERTS",
     "EXIT_OK",
     "EXIT_USAGE",
     "LOCAL_PLACEHOLDER_KEY",
@@ -90,6 +91,9 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 #: Usage error: bad arguments, or an input that cannot be read as asked. argparse's own.
 EXIT_USAGE = 2
+#: `wom alerts` only: something new was raised (0 then means nothing new), so that cron
+#: or a CI job can act on the status alone. 3: the first status no other command uses.
+EXIT_NEW_ALERTS = 3
 #: Interrupted by Ctrl-C: 128 + SIGINT, the shell's convention. What finished is kept.
 EXIT_INTERRUPTED = 130
 

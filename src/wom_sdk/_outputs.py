@@ -24,6 +24,7 @@ from .types import SentimentLabel, Severity
 
 __all__ = [
     "ComplaintsOut",
+    "DraftOut",
     "InsightOut",
     "OutputInvalid",
     "OutputModel",
@@ -218,6 +219,18 @@ class PackOut(_Out):
             raise ValueError(" | ".join(errors))
         self.results = kept
         return self
+
+
+class DraftOut(_Out):
+    """A product description drafted from praised points (``wom highlights --draft``).
+
+    Not grounded here: the description is checked sentence by sentence against
+    the points afterwards (``actions._draft.check_draft``), where a failure drops
+    the sentence rather than paying for a re-ask.
+    """
+
+    language: str = Field(min_length=2, max_length=12)
+    description: str = Field(min_length=1, max_length=1200)
 
 
 #: What a task asks the model for: one of the models above (``_tasks`` names them).

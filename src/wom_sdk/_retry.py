@@ -155,20 +155,24 @@ def is_retryable(exc: BaseException) -> bool:
     return False
 
 
-def _wait(policy: RetryPolicy, exc: BaseException | None, attempt: int) -> float:
+def _wait(policy: RetryPolicy, exc: BaseException | None, attempt: int,
+          shared_limiter: bool = True) -> float:
     if isinstance(exc, APIStatusError):
-        if exc.status_code == 429:
+        if exc.status_code == 429 and shared_limiter:
             return 0.0  # the shared limiter holds every request back instead
         if exc.retry_after is not None:
             return min(policy.wait_max, max(0.0, exc.retry_after))
     return policy.backoff(attempt)
 
 
-def tenacity_kwargs(policy: RetryPolicy, *, no_retry: Any = None) -> dict[str, Any]:
+def tenacity_kwargs(policy: RetryPolicy, *, no_retry: Any = None,
+                    shared_limiter: bool = True) -> dict[str, Any]:
     """Arguments for ``tenacity.Retrying`` / ``AsyncRetrying`` implementing ``policy``.
 
     ``no_retry(exc) -> bool`` vetoes a retry (e.g. a probe of an output mode that
     the endpoint may not support: the caller falls back instead of retrying).
+    ``shared_limiter=False`` is for a caller without a rate limiter (a webhook):
+    a 429's Retry-After is then waited here, like a 503's.
     """
     import tenacity
 
@@ -184,7 +188,7 @@ def tenacity_kwargs(policy: RetryPolicy, *, no_retry: Any = None) -> dict[str, A
         if testing is not None:
             return 0.0
         exc = state.outcome.exception() if state.outcome is not None else None
-        return _wait(policy, exc, state.attempt_number)
+        return _wait(policy, exc, state.attempt_number, shared_limiter)
 
     return {
         "stop": tenacity.stop_after_attempt(max(1, attempts))

@@ -23,6 +23,7 @@ from typing import Any
 from ._outputs import (
     ComplaintOut,
     ComplaintsOut,
+    DraftOut,
     InsightOut,
     OutputModel,
     PackItemOut,
@@ -143,6 +144,14 @@ def build_reply(out: ReplyOut, f: Finishing) -> ReplySuggestion:
     return reply(out.reply, language(out.language, f), f)
 
 
+def build_draft(out: DraftOut, f: Finishing) -> DraftOut:
+    # The "review" of a draft is the praised points; checking the description
+    # against them needs the points themselves (actions._draft), not this row.
+    out.language = language(out.language, f)
+    out.description = out.description.strip()
+    return out
+
+
 #: Every task, by name. The public methods name their task; batches pack "analyze".
 TASKS: dict[str, Task] = {
     t.name: t
@@ -154,5 +163,7 @@ TASKS: dict[str, Task] = {
         Task(
             "analyze_pack", "analyze_pack", PackOut, build_insight, writes_reply=True, packed=True
         ),
+        # Redacted like a reply: a phone number quoted in praise must not reach marketing copy.
+        Task("draft", "draft", DraftOut, build_draft, writes_reply=True),
     )
 }

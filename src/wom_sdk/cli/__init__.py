@@ -1,4 +1,4 @@
-"""The ``wom`` command line: ``wom analyze``, ``wom demo``, ``wom report``, ``wom eval``.
+"""The ``wom`` command line: analyze, demo, report, eval, alerts, highlights, queue.
 
 Only the console script (and ``python -m wom_sdk``) imports this package, so
 ``import wom_sdk`` never pays for argparse or the subcommands.

@@ -31,12 +31,15 @@ from .._exceptions import ConfigurationError, InputError, PricesError, WomError
 
 if TYPE_CHECKING:
     from .._client import ReviewAnalyzer
+    from ..report._trend import TrendRule
 
 __all__ = [
     "AnalyzerFactory",
     "WomArgumentParser",
     "add_connection_options",
     "add_endpoint_options",
+    "add_results_argument",
+    "add_trend_options",
     "analyzer_options",
     "api_key_from_env",
     "exit_status",
@@ -46,6 +49,7 @@ __all__ = [
     "positive_float",
     "positive_int",
     "share",
+    "trend_rule",
 ]
 
 #: Builds the analyzer from ``ReviewAnalyzer``'s keyword arguments (tests inject a mock).
@@ -68,10 +72,15 @@ def exit_status(error: WomError) -> int:
 
 
 def exit_status_help(*, ok: str, failed: str,
-                     interrupted: str = "interrupted (Ctrl-C)") -> str:
-    """The ``--help`` epilog that lists the exit statuses, in each command's words."""
+                     interrupted: str = "interrupted (Ctrl-C)",
+                     more: tuple[tuple[int, str], ...] = ()) -> str:
+    """The ``--help`` epilog that lists the exit statuses, in each command's words.
+
+    ``more``: a command's own statuses (``wom alerts``' 3), listed before Ctrl-C's.
+    """
+    own = "".join(f"; {status} {meaning}" for status, meaning in more)
     return (f"exit status: {EXIT_OK} {ok}; {EXIT_FAILED} {failed}; {EXIT_USAGE} usage error "
-            f"(bad arguments, or an input that cannot be read); {EXIT_INTERRUPTED} "
+            f"(bad arguments, or an input that cannot be read){own}; {EXIT_INTERRUPTED} "
             f"{interrupted}")
 
 
@@ -81,6 +90,15 @@ class _HelpFormatter(argparse.HelpFormatter):
     def _fill_text(self, text: str, width: int, indent: str) -> str:
         return "\n\n".join(super(_HelpFormatter, self)._fill_text(part, width, indent)
                            for part in text.split("\n\n"))
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        # argparse measures subcommand names one indent short of where it prints
+        # them: "highlights" would otherwise sit on a line of its own in `wom --help`.
+        if isinstance(action, argparse._SubParsersAction):
+            longest = max(map(len, action.choices), default=0)
+            self._action_max_length = max(self._action_max_length,
+                                          self._current_indent + self._indent_increment + longest)
 
 
 class WomArgumentParser(argparse.ArgumentParser):
@@ -208,3 +226,39 @@ def make_analyzer(args: argparse.Namespace, **options: Any) -> ReviewAnalyzer:
 
         factory = ReviewAnalyzer
     return factory(**options)
+
+
+# -- reading results ----------------------------------------------------------------------------
+def add_results_argument(p: argparse.ArgumentParser) -> None:
+    """The results file that report, alerts, highlights and queue read."""
+    p.add_argument("results", metavar="RESULTS.jsonl",
+                   help="batch results, as `wom analyze -o` writes them")
+
+
+# -- the weekly trend rule ----------------------------------------------------------------------
+def add_trend_options(p: argparse.ArgumentParser) -> None:
+    """The numbers of the weekly spike rule (``TrendRule``), for report and alerts alike."""
+    from ..report._trend import TrendRule
+
+    defaults = TrendRule()
+    g = p.add_argument_group("trend alerts (the weekly spike rule, as the report states it)")
+    g.add_argument("--alert-min-reviews", type=positive_int, default=defaults.min_reviews,
+                   metavar="N",
+                   help="weeks with fewer analyzed reviews are not checked (default %(default)s)")
+    g.add_argument("--alert-baseline-weeks", type=positive_int,
+                   default=defaults.baseline_weeks, metavar="N",
+                   help="weeks in the baseline (default %(default)s)")
+    g.add_argument("--alert-min-jump", type=share, default=defaults.min_jump, metavar="SHARE",
+                   help="minimum rise over the baseline, e.g. 0.10 = 10 points "
+                        "(default %(default)s)")
+    g.add_argument("--alert-min-count", type=positive_int, default=defaults.min_count,
+                   metavar="N", help="minimum reviews behind an alert (default %(default)s)")
+
+
+def trend_rule(args: argparse.Namespace) -> TrendRule:
+    """The ``TrendRule`` of ``add_trend_options``' options (the rest at their defaults)."""
+    from ..report._trend import TrendRule
+
+    return TrendRule(min_reviews=args.alert_min_reviews,
+                     baseline_weeks=args.alert_baseline_weeks,
+                     min_jump=args.alert_min_jump, min_count=args.alert_min_count)

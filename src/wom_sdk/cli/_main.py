@@ -1,4 +1,4 @@
-"""The ``wom`` command line: ``wom analyze``, ``wom demo``, ``wom report``, ``wom eval``.
+"""The ``wom`` command line: analyze, demo, report, eval, alerts, highlights, queue.
 
 Only the console script (and ``python -m wom_sdk``) imports this module, so
 ``import wom_sdk`` never pays for argparse or the subcommands. Each subcommand
@@ -13,15 +13,15 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from .._constants import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
+from .._constants import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_NEW_ALERTS, EXIT_USAGE
 from .._exceptions import WomError
-from . import _analyze, _demo, _eval, _report
+from . import _alerts, _analyze, _demo, _eval, _highlights, _queue, _report
 from ._common import AnalyzerFactory, WomArgumentParser, exit_status, exit_status_help, fail
 
 __all__ = ["build_parser", "main"]
 
 #: Subcommand modules, in the order they appear in ``wom --help``.
-_COMMANDS = (_analyze, _demo, _report, _eval)
+_COMMANDS = (_analyze, _demo, _report, _eval, _alerts, _highlights, _queue)
 
 
 def build_parser() -> WomArgumentParser:
@@ -32,7 +32,8 @@ def build_parser() -> WomArgumentParser:
                     "OpenAI-compatible LLM endpoint.",
         epilog="Configure the endpoint with OPENAI_API_KEY and/or OPENAI_BASE_URL, and "
                "WOM_MODEL. Try `wom demo` for an offline demonstration.\n\n"
-               + exit_status_help(ok="done", failed="failed (see the message)"))
+               + exit_status_help(ok="done", failed="failed (see the message)",
+                                  more=((EXIT_NEW_ALERTS, "new alerts (`wom alerts` only)"),)))
     parser.add_argument("--version", action="version", version=f"wom-sdk {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     for module in _COMMANDS:

@@ -10,19 +10,19 @@ from typing import Any
 
 from .._constants import EXIT_OK
 from ..io._results import check_results_file
-from ..report._trend import TrendRule
 from ._common import (
     add_connection_options,
+    add_results_argument,
+    add_trend_options,
     api_key_from_env,
     exit_status_help,
     make_analyzer,
     positive_int,
     share,
+    trend_rule,
 )
 
 __all__ = ["register", "run"]
-
-_DEFAULTS = TrendRule()
 
 
 def register(subparsers: Any) -> None:
@@ -38,8 +38,7 @@ def register(subparsers: Any) -> None:
         epilog=exit_status_help(ok="the report was written",
                                 failed="the report could not be made or written"),
     )
-    p.add_argument("results", metavar="RESULTS.jsonl",
-                   help="batch results, as `wom analyze -o` writes them")
+    add_results_argument(p)
     p.add_argument(
         "-o",
         "--output",
@@ -59,35 +58,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--top-products", type=positive_int, default=20, metavar="N",
                    help="products in the per-product table (default %(default)s)")
-    g = p.add_argument_group("trend alerts (see the rule printed in the report)")
-    g.add_argument(
-        "--alert-min-reviews",
-        type=positive_int,
-        default=_DEFAULTS.min_reviews,
-        metavar="N",
-        help="weeks with fewer analyzed reviews are not checked (default %(default)s)",
-    )
-    g.add_argument(
-        "--alert-baseline-weeks",
-        type=positive_int,
-        default=_DEFAULTS.baseline_weeks,
-        metavar="N",
-        help="weeks in the baseline (default %(default)s)",
-    )
-    g.add_argument(
-        "--alert-min-jump",
-        type=share,
-        default=_DEFAULTS.min_jump,
-        metavar="SHARE",
-        help="minimum rise over the baseline, e.g. 0.10 = 10 points (default %(default)s)",
-    )
-    g.add_argument(
-        "--alert-min-count",
-        type=positive_int,
-        default=_DEFAULTS.min_count,
-        metavar="N",
-        help="minimum reviews behind an alert (default %(default)s)",
-    )
+    add_trend_options(p)
     e = p.add_argument_group("aspect clustering (optional; calls the endpoint's /embeddings)")
     e.add_argument("--embed-model", metavar="NAME",
                    help="embedding model name; without it nothing is sent")
@@ -108,14 +79,7 @@ def run(args: argparse.Namespace) -> int:
     if fmt is None:
         fmt = "md" if output.lower().endswith((".md", ".markdown")) else "html"
     check_results_file(args.results)
-    rule = TrendRule(
-        min_reviews=args.alert_min_reviews,
-        baseline_weeks=args.alert_baseline_weeks,
-        min_baseline_weeks=_DEFAULTS.min_baseline_weeks,
-        min_jump=args.alert_min_jump,
-        std_multiplier=_DEFAULTS.std_multiplier,
-        min_count=args.alert_min_count,
-    )
+    rule = trend_rule(args)
     analyzer, embed = None, None
     if args.embed_model:
         # The embedder is an analyzer like every other command's: same settings,

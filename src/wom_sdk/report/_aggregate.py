@@ -34,7 +34,14 @@ from ._types import (
     WeekSummary,
 )
 
-__all__ = ["HISTOGRAM_BINS", "SENTIMENT_LABELS", "SEVERITY_WEIGHTS", "Aggregator"]
+__all__ = [
+    "HISTOGRAM_BINS",
+    "SENTIMENT_LABELS",
+    "SEVERITY_WEIGHTS",
+    "Aggregator",
+    "aspect_theme",
+    "verbatim_in",
+]
 
 SEVERITY_WEIGHTS: dict[str, int] = {"low": 1, "medium": 2, "high": 3}
 SENTIMENT_LABELS: tuple[str, ...] = ("positive", "negative", "neutral", "mixed")
@@ -57,6 +64,17 @@ def _micro(value: float) -> int:
     """Scores and ratings are summed as integers: float sums depend on the order of
     the input, and the report must not (same reviews, same numbers, any order)."""
     return round(value * _MICRO)
+
+
+def aspect_theme(aspect: str) -> str:
+    """The theme an aspect is counted under: its normalized term (spelling variants merge)."""
+    return normalize_term(aspect) or _UNSPECIFIED_ASPECT
+
+
+def verbatim_in(quote: str, haystack: str) -> bool:
+    """Whether ``quote`` is in a review whose ``normalize_match_text`` form is ``haystack``."""
+    needle = normalize_match_text(quote)
+    return bool(needle) and needle in haystack
 
 
 @lru_cache(maxsize=4096)
@@ -206,7 +224,7 @@ class Aggregator:
             acc.mentions += 1
             acc.weighted += SEVERITY_WEIGHTS.get(complaint.severity, 2)
             acc.severity[complaint.severity] += 1
-            aspect = normalize_term(complaint.aspect) or _UNSPECIFIED_ASPECT
+            aspect = aspect_theme(complaint.aspect)
             acc.aspects.add(aspect)
             self.all_aspects.add(aspect)
             seen.add(category)
@@ -232,7 +250,7 @@ class Aggregator:
         for praise in insight.praise:
             if not self._verbatim(praise.quote, haystack):
                 continue  # marketing gets only words a customer really wrote
-            aspect = normalize_term(praise.aspect) or _UNSPECIFIED_ASPECT
+            aspect = aspect_theme(praise.aspect)
             self.praise_counts.add(aspect)
             sample = self.praise_best.setdefault(aspect, QuoteSample(1))
             sample.offer(
@@ -249,8 +267,7 @@ class Aggregator:
         if haystack is None:
             return True  # no review text to check against (an insight given alone)
         self.quotes_checked += 1
-        needle = normalize_match_text(quote)
-        if needle and needle in haystack:
+        if verbatim_in(quote, haystack):
             return True
         self.quotes_not_verbatim += 1
         return False

@@ -17,7 +17,7 @@ from test_cli import MockLLM, write_csv
 import wom_sdk.local
 from wom_sdk.cli import build_parser, main
 
-COMMANDS = ("analyze", "demo", "report", "eval")
+COMMANDS = ("analyze", "demo", "report", "eval", "alerts", "highlights", "queue")
 ROOT = Path(__file__).parents[3]
 LABELED = ROOT / "examples" / "labeled_sample.csv"
 RESULTS = ROOT / "tests" / "data" / "report_small.jsonl"
@@ -132,6 +132,7 @@ def test_commands_that_make_an_analyzer_share_the_endpoint_options() -> None:
                 "--limiter-key", "--cache", "--prompts-dir", "--reasoning-effort"}
     assert _options("analyze", "endpoint") == expected
     assert _options("eval", "endpoint") == expected
+    assert _options("highlights", "endpoint") == expected  # for --draft
     assert _options("report", "aspect clustering") >= {"--base-url", "--api-key-env"}
 
 
