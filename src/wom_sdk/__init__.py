@@ -34,12 +34,14 @@ from ._exceptions import (
     TruncatedOutputError,
     WomError,
 )
+from ._needs import NEED_TAGS
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy
 from .text._guard import ReplyPolicy
 from .types import (
     DEFAULT_CATEGORIES,
     Complaint,
+    Need,
     Praise,
     ReplySuggestion,
     ReviewInsight,
@@ -52,6 +54,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_CATEGORIES",
+    "NEED_TAGS",
     "APIConnectionError",
     "APIError",
     "APIStatusError",
@@ -65,6 +68,7 @@ __all__ = [
     "InvalidReviewError",
     "LocalExtraMissingError",
     "LocalServerError",
+    "Need",
     "OutputBusyError",
     "OutputError",
     "OutputValidationError",

@@ -15,6 +15,7 @@ EXPECTED = {
     "RateLimitError", "ServerError", "OutputError", "OutputValidationError",
     "TruncatedOutputError", "RefusalError", "ContentFilterError", "__version__",
     "InputError", "PricesError", "OutputBusyError", "LocalServerError", "LocalExtraMissingError",
+    "Need", "NEED_TAGS",
 }
 
 
@@ -60,7 +61,7 @@ def test_version_has_one_home() -> None:
 #: The analyzers' public methods (and properties); the async twin has ``aiter_many``
 #: and ``aclose`` where the sync one has ``iter_many`` and ``close``.
 ANALYZER_METHODS = {
-    "analyze", "sentiment", "complaints", "suggest_reply", "embed", "analyze_many",
+    "analyze", "sentiment", "complaints", "suggest_reply", "needs", "embed", "analyze_many",
     "analyze_dataframe", "model", "base_url", "limiter", "usage", "structured_output_modes",
 }
 
