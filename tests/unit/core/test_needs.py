@@ -78,7 +78,8 @@ def test_a_recipient_quote_must_name_the_person(tag: str, quote: str, named: boo
 
 def test_a_grounded_answer_is_kept_with_the_reviews_own_text() -> None:
     out, ctx = _validate(needs(("parents", "给爸妈买的"), ("Gift ", "给爸妈买的")))
-    assert [(n.tag, n.quote) for n in out.needs] == [("parents", "给爸妈买的"), ("gift", "给爸妈买的")]
+    assert [(n.tag, n.quote) for n in out.needs] == [("parents", "给爸妈买的"),
+                                                     ("gift", "给爸妈买的")]
     assert ctx.warnings == []
 
 
@@ -192,7 +193,8 @@ def test_a_packed_answer_grounds_each_reviews_needs_against_its_own_text() -> No
     results = llm.analyzer(include=("needs",), max_reasks=2).analyze_many(
         ["给爸妈买的", "送女朋友的"], pack=2)
     first, second = (r.insight for r in results)
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     assert [n.tag for n in first.needs or []] == ["parents"]
     assert second.needs == []
     assert any("not in the review" in w for w in second.warnings)
