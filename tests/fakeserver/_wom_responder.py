@@ -46,6 +46,20 @@ _NEGATIVE = (
     "died",
     "dying",
     "dead",
+    "junk",
+    "waste",
+    "useless",
+    "awful",
+    "horrible",
+    "unintelligible",
+    "垃圾",
+    "模糊",
+    "卡死",
+    "太卡",
+    "很卡",
+    "闪退",
+    "发烫",
+    "发热",
 )
 # Negations that praise ("不错" is "good"): a clause with one is not negative for them.
 _NOT_NEGATIVE = ("不错", "不卡", "不烫", "不发热", "不发烫", "没问题", "没毛病")
@@ -60,9 +74,12 @@ _TOPICS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("price_value", ("价格", "价位", "性价比", "便宜", "贵", "price", "money", "worth")),
     ("packaging", ("包装", "packaging", "box")),
     ("appearance", ("外观", "颜色", "外形", "look", "color", "colour")),
-    ("functionality", ("卡", "死机", "系统", "屏幕", "字", "声音", "音质", "游戏", "发热", "发烫",
-                       "screen", "sound", "volume", "signal", "software", "crash", "freez")),
-    ("product_quality", ("质量", "做工", "坏", "裂", "quality", "broke", "cheap", "cracked")),
+    ("functionality", ("屏幕", "分辨率", "像素", "画面", "清晰", "声音", "音质", "音效", "信号",
+                       "wifi", "流畅", "反应", "卡", "死机", "系统", "字", "游戏", "发热", "发烫",
+                       "screen", "sound", "volume", "signal", "software", "crash", "freez",
+                       "headset", "reception")),
+    ("product_quality", ("质量", "做工", "坏", "裂", "划痕", "垃圾", "quality", "broke", "cheap",
+                         "cracked", "junk")),
 )
 # Words that state who a product was bought for, or what for, as a reviewer
 # says them: (need tag, words). The quote is the clause holding the word.
@@ -123,7 +140,9 @@ def _analysis(text: str, categories: list[str]) -> dict[str, Any]:
         topic, word = _topic(c, categories)
         complaints.append({"aspect": word or c[:12], "category": topic or fallback, "quote": c,
                            "severity": "medium"})
-    praise = [{"aspect": _topic(c, categories)[1] or c[:12], "quote": c} for c in positive[:1]]
+    # "不卡" praises: its aspect is the phrase, not the complaint topic "卡" inside it.
+    praise = [{"aspect": next((w for w in _NOT_NEGATIVE if w in c), None)
+               or _topic(c, categories)[1] or c[:12], "quote": c} for c in positive[:1]]
     reply = (
         "感谢您的评价，我们会认真改进。"
         if lang == "zh"

@@ -12,9 +12,10 @@ installed. Everything here is deterministic given its inputs and seed.
   over its cells, not n draws: the cost is resamples x cells, whatever n is.
 - ``binomial``: the draw behind that multinomial, exact: Devroye's geometric
   method for small means and Hörmann's BTRS (transformed rejection with
-  squeeze, 1993) otherwise, as CPython 3.12's ``random.binomialvariate``
-  implements them (Lib/random.py, PSF licence); written out here so that
-  Python 3.11 gives the same numbers.
+  squeeze, 1993) otherwise, after CPython's ``random.binomialvariate``
+  (Lib/random.py, new in 3.12, whose comment notes the paper's missing
+  ``log(v)``); written out here so that every Python version, 3.11 included,
+  draws the same numbers from the same seed.
 - ``proportion_test``: is a share different in two groups? The two-proportion
   z-test (pooled) when every expected count is at least 5 (the usual rule for
   the normal approximation), else Fisher's exact test (two-sided: the tables
