@@ -53,16 +53,24 @@ _NEGATIVE = (
     "horrible",
     "unintelligible",
     "垃圾",
+    "差评",
+    "失望",
+    "问题",
     "模糊",
     "卡死",
     "太卡",
     "很卡",
+    "会卡",
+    "卡顿",
+    "有点卡",
+    "卡的",
     "闪退",
     "发烫",
     "发热",
 )
 # Negations that praise ("不错" is "good"): a clause with one is not negative for them.
-_NOT_NEGATIVE = ("不错", "不卡", "不烫", "不发热", "不发烫", "没问题", "没毛病")
+_NOT_NEGATIVE = ("不错", "不卡", "不烫", "不发热", "不发烫", "没问题", "没毛病", "爱不释手",
+                 "不用戴")
 _SCHEMA_IN_PROMPT = re.compile(r"must match this JSON Schema:\n(\{.*\})", re.S)
 # A clause naming one of these is given that category (when the request offers it)
 # and the keyword as its aspect; other clauses get the first category offered.
@@ -71,11 +79,15 @@ _TOPICS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("shipping_delivery", ("物流", "快递", "发货", "送货", "到货", "shipping", "delivery",
                            "arrived")),
     ("customer_service", ("客服", "售后", "服务", "service", "support")),
+    ("description_mismatch", ("赠品", "礼品", "说好的送", "保护套", "没有送", "没送",
+                              "not as described")),
     ("price_value", ("价格", "价位", "性价比", "便宜", "贵", "price", "money", "worth")),
     ("packaging", ("包装", "packaging", "box")),
     ("appearance", ("外观", "颜色", "外形", "look", "color", "colour")),
-    ("functionality", ("屏幕", "分辨率", "像素", "画面", "清晰", "声音", "音质", "音效", "信号",
-                       "wifi", "流畅", "反应", "卡", "死机", "系统", "字", "游戏", "发热", "发烫",
+    ("functionality", ("屏幕", "分辨率", "像素", "画面", "清晰", "模糊", "亮度", "声音", "音质",
+                       "音效", "外放", "喇叭", "信号", "wifi", "流畅", "反应", "触屏", "点触",
+                       "灵敏", "卡", "慢", "死机", "闪退", "系统", "字", "游戏", "发热", "发烫",
+                       "照相", "拍照",
                        "screen", "sound", "volume", "signal", "software", "crash", "freez",
                        "headset", "reception")),
     ("product_quality", ("质量", "做工", "坏", "裂", "划痕", "垃圾", "quality", "broke", "cheap",

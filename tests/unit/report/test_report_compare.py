@@ -167,3 +167,12 @@ def test_wom_report_compare_by(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert main(["report", str(results), "--compare-by", "brand", "--us", "Z", "-o",
                  str(out)]) == 2
     assert "--us 'Z' is not a value of 'brand'" in capsys.readouterr().err
+
+
+def test_the_html_with_every_analysis_is_byte_identical_run_to_run() -> None:
+    def render() -> str:
+        return build_report(brand_lines(), compare_by="brand", min_theme_reviews=2).to_html()
+
+    first = render()
+    assert "wom-drivers" in first
+    assert first == render()

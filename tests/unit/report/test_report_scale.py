@@ -12,7 +12,6 @@ number it draws is a traced allocation, which would make the test crawl.
 from __future__ import annotations
 
 import gc
-import json
 import time
 import tracemalloc
 from pathlib import Path
@@ -23,22 +22,7 @@ import pytest
 from helpers.synth import synthetic_results, write_jsonl
 from wom_sdk.report import build_report
 
-_BRANDS = ("Aurora", "Nimbus", "Pulse", "Vega")
-
 RESAMPLES = 20
-
-
-def write_branded(path: Path, n: int, seed: int) -> None:
-    """Synthetic results with a brand column and a needs section (a gift in every 5th
-    review, parents in every 7th, quoting the whole review: verbatim)."""
-    with path.open("w", encoding="utf-8") as fh:
-        for i, rec in enumerate(synthetic_results(n, seed)):
-            rec["extra"] = {"品牌": _BRANDS[i % len(_BRANDS)]}
-            insight: dict[str, Any] | None = rec["insight"]
-            if insight is not None:
-                needs = [("gift", "use")] * (i % 5 == 0) + [("parents", "recipient")] * (i % 7 == 0)
-                insight["needs"] = [{"tag": t, "kind": k, "quote": rec["text"]} for t, k in needs]
-            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
 
 
 def _measure(path: Path, **options: Any) -> tuple[float, int]:
@@ -81,14 +65,14 @@ def test_memory_does_not_grow_with_the_input(tmp_path: Path) -> None:
 
 def test_memory_stays_flat_with_comparison_and_needs(tmp_path: Path) -> None:
     small, big = tmp_path / "small.jsonl", tmp_path / "big.jsonl"
-    write_branded(small, 400, seed=1)
-    write_branded(big, 2_000, seed=2)
+    write_jsonl(small, 400, seed=1, brands=True)
+    write_jsonl(big, 2_000, seed=2, brands=True)
     options = {"compare_by": "brand"}
     report = build_report(big, resamples=RESAMPLES, **options)  # warm-up, untraced
     assert report.comparison is not None
-    assert len(report.comparison.groups) == 4
+    assert [g.name for g in report.comparison.groups] == ["Aurora", "Nimbus", "Pulse"]
     assert report.needs is not None
-    assert [s.tag for s in report.needs.segments] == ["gift", "parents"]
+    assert len(report.needs.segments) == 5
     _, peak_small = _measure(small, **options)
     _, peak_big = _measure(big, **options)
     assert peak_big < 1.5 * peak_small + 300_000, (peak_small, peak_big)
@@ -123,8 +107,8 @@ def test_100k_reviews_in_seconds_with_flat_memory(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_100k_reviews_with_drivers_comparison_and_needs(tmp_path: Path) -> None:
     path_20k, path_100k = tmp_path / "20k.jsonl", tmp_path / "100k.jsonl"
-    write_branded(path_20k, 20_000, seed=1)
-    write_branded(path_100k, 100_000, seed=2)
+    write_jsonl(path_20k, 20_000, seed=1, brands=True)
+    write_jsonl(path_100k, 100_000, seed=2, brands=True)
     started = time.perf_counter()
     # The defaults: 1,000 resamples per driver interval, groups' drivers included.
     report = build_report(path_100k, compare_by="brand")
