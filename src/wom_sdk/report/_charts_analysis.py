@@ -6,6 +6,8 @@ URIs with no variable metadata, the CJK font the report found.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._aggregate import SENTIMENT_LABELS
 from ._charts import COLORS, integer_ticks, png, short, style
 from ._fonts import FontChoice
@@ -14,7 +16,7 @@ from ._types import Comparison, DriverSummary, ReportData
 __all__ = ["render_analysis_charts"]
 
 _LABELLED = 10  # themes per kind named on the drivers chart
-_THEMES_COMPARED = 8
+_THEMES_COMPARED = 6
 _GROUP_COLORS = ("#3d5a80", "#ee6c4d", "#98c1d9", "#6a4c93", "#edae49", "#2e9e6b")
 
 
@@ -43,9 +45,7 @@ def _drivers(summary: DriverSummary) -> str:
     fig = Figure(figsize=(9, 4.6), layout="constrained")
     ax = fig.subplots()
     ax.axhline(0, color="#9aa5b1", linewidth=1)
-    placed: list[tuple[float, float]] = []
-    x_span = max(100.0 * d.share for d in summary.rows) or 1.0
-    y_span = (max(d.ci_high for d in summary.rows) - min(d.ci_low for d in summary.rows)) or 1.0
+    labelled: list[tuple[float, float, str]] = []
     for kind, color, label in (("complaint", COLORS["negative"], "complaint theme"),
                                ("praise", COLORS["positive"], "praised aspect")):
         rows = [d for d in summary.rows if d.kind == kind]
@@ -56,21 +56,52 @@ def _drivers(summary: DriverSummary) -> str:
         errors = [[d.impact - d.ci_low for d in rows], [d.ci_high - d.impact for d in rows]]
         ax.errorbar(xs, ys, yerr=errors, fmt="o", color=color, ecolor=color, alpha=0.85,
                     elinewidth=1, capsize=2, markersize=6, label=label)
-        for d, x, y in list(zip(rows, xs, ys, strict=True))[:_LABELLED]:
-            # Themes of similar share and impact would print their names on top of
-            # each other: each label near an earlier one moves a line down.
-            near = sum(1 for px, py in placed if abs(px - x) < x_span * 0.06
-                       and abs(py - y) < y_span * 0.06)
-            placed.append((x, y))
-            ax.annotate(short(d.theme), (x, y), xytext=(5, 3 - 10 * near),
-                        textcoords="offset points", fontsize=8)
-    ax.set_xlim(left=0)
+        labelled += [(x, y, short(d.theme))
+                     for d, x, y in list(zip(rows, xs, ys, strict=True))[:_LABELLED]]
+    right = max(100.0 * d.share for d in summary.rows) * 1.1
+    low = min(min(d.ci_low for d in summary.rows), 0.0)
+    high = max(max(d.ci_high for d in summary.rows), 0.0)
+    pad = (high - low) * 0.06 or 0.5
+    ax.set_xlim(0, right)
+    ax.set_ylim(low - pad, high + pad)
+    _label_points(ax, labelled, right, low - pad, high + pad)
     ax.set_xlabel("share of reviews mentioning it (%)")
     ax.set_ylabel(f"impact: {outcome_label(summary)}\nwith it minus without it")
     ax.set_title(f"What drives the {'rating' if summary.outcome == 'rating' else 'score'}: "
                  "frequency x impact (bars: 95% bootstrap interval)")
     ax.legend(loc="best", frameon=False, fontsize=8)
     return png(fig)
+
+
+# Where a label may go, in points from its point: right, then below, above, further.
+_OFFSETS = ((5, 3), (5, -11), (5, 15), (-5, -11), (5, -23), (5, 27), (5, -35))
+
+
+def _label_points(
+    ax: Any, points: list[tuple[float, float, str]], right: float, bottom: float, top: float
+) -> None:
+    """Name each point where its label overlaps no earlier one (greedy, in axes fractions).
+
+    Text sizes are estimated (8 pt, CJK twice as wide as Latin) rather than
+    measured: measuring needs a renderer pass per label, and a rough box is
+    enough to keep names of nearby themes apart.
+    """
+    taken: list[tuple[float, float, float, float]] = []
+    width_px, height_px = 9 * 110 * 0.82, 4.6 * 110 * 0.75  # the axes, roughly, in pixels
+    for x, y, text in sorted(points, key=lambda p: (p[0], p[1])):
+        fx, fy = x / right, (y - bottom) / (top - bottom)
+        chars = sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+        w, h = chars * 5.2 / width_px, 12 / height_px
+        for dx, dy in _OFFSETS:
+            x0 = fx + dx * 1.53 / width_px - (w if dx < 0 else 0)
+            y0 = fy + dy * 1.53 / height_px
+            box = (x0, y0, x0 + w, y0 + h)
+            if all(box[2] < t[0] or box[0] > t[2] or box[3] < t[1] or box[1] > t[3]
+                   for t in taken):
+                break
+        taken.append(box)
+        ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=8,
+                    ha="right" if dx < 0 else "left")
 
 
 def _group_name(comparison: Comparison, name: str) -> str:
