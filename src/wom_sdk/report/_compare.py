@@ -35,7 +35,7 @@ from ..io._readers import cell_text
 from ..io._results import ResultRecord
 from ._drivers import DriverAcc
 from ._sampling import QuoteSample, TopCounter, quote_key
-from ._stats import MICRO, benjamini_hochberg, micro, proportion_test
+from ._stats import Tally, benjamini_hochberg, proportion_test
 from ._types import Comparison, GroupSummary, Quote, ThemeDifference, ThemeKind
 
 __all__ = [
@@ -59,12 +59,7 @@ _SHOWN_THEMES = 5
 @dataclass
 class Side:
     reviews: int = 0
-    analyzed: int = 0
-    labels: Counter[str] = field(default_factory=Counter)
-    score_sum: int = 0  # in micro units: sums that do not depend on the input's order
-    negative: int = 0
-    rating_sum: int = 0
-    rating_n: int = 0
+    tally: Tally = field(default_factory=Tally)
     complaints: Counter[str] = field(default_factory=Counter)
     praise: TopCounter = field(default_factory=lambda: TopCounter(300))
     quotes: dict[tuple[ThemeKind, str], QuoteSample] = field(default_factory=dict)
@@ -138,13 +133,7 @@ class CompareAcc:
         quotes: list[ThemeQuote],
     ) -> None:
         """Count one analyzed review of ``side``."""
-        side.analyzed += 1
-        side.labels[label] += 1
-        side.negative += label == "negative"
-        side.score_sum += micro(score)
-        if rating is not None:
-            side.rating_sum += micro(rating)
-            side.rating_n += 1
+        side.tally.add(label, score, rating)
         side.complaints.update(complaints)
         for theme in praise:
             side.praise.add(theme)
@@ -180,17 +169,16 @@ class CompareAcc:
         self, name: str, is_us: bool, resamples: int, seed: int, min_reviews: int
     ) -> GroupSummary:
         s = self.sides[name]
-        n = s.analyzed
+        t = s.tally
+        n = t.analyzed
 
         def top(counts: list[tuple[str, int]]) -> tuple[tuple[str, int, float], ...]:
             return tuple((t, c, c / n) for t, c in counts[:_SHOWN_THEMES]) if n else ()
 
         return GroupSummary(
             name=name, is_us=is_us, reviews=s.reviews, analyzed=n,
-            label_counts=dict(sorted(s.labels.items(), key=lambda kv: (-kv[1], kv[0]))),
-            mean_score=s.score_sum / MICRO / n if n else None,
-            negative_share=s.negative / n if n else None,
-            mean_rating=s.rating_sum / MICRO / s.rating_n if s.rating_n else None,
+            label_counts=t.label_counts(), mean_score=t.mean_score,
+            negative_share=t.negative_share, mean_rating=t.mean_rating,
             complaints=dict(sorted(s.complaints.items(), key=lambda kv: (-kv[1], kv[0]))),
             top_complaints=top(sorted(s.complaints.items(), key=lambda kv: (-kv[1], kv[0]))),
             top_praise=top(s.praise.most_common()),
@@ -207,7 +195,8 @@ class CompareAcc:
         tests: list[tuple[ThemeKind, str, str, int, int, float, Literal["z-test", "Fisher"]]] = []
         for them in others:
             theirs = self.sides[them]
-            if not ours.analyzed or not theirs.analyzed:
+            n_us, n_them = ours.tally.analyzed, theirs.tally.analyzed
+            if not n_us or not n_them:
                 continue
             for kind, mine, other in (("complaint", ours.complaints, theirs.complaints),
                                       ("praise", ours.praise.counts, theirs.praise.counts)):
@@ -215,7 +204,7 @@ class CompareAcc:
                     a, b = mine.get(theme, 0), other.get(theme, 0)
                     if a + b < MIN_TESTED:
                         continue
-                    p, test = proportion_test(a, ours.analyzed, b, theirs.analyzed)
+                    p, test = proportion_test(a, n_us, b, n_them)
                     tests.append((kind, theme, them, a, b, p, test))  # type: ignore[arg-type]
         adjusted = benjamini_hochberg([t[5] for t in tests])
         found = []
@@ -223,7 +212,7 @@ class CompareAcc:
             if q > fdr:
                 continue
             theirs = self.sides[them]
-            us_share, them_share = a / ours.analyzed, b / theirs.analyzed
+            us_share, them_share = a / ours.tally.analyzed, b / theirs.tally.analyzed
             fewer_of_ours = us_share < them_share
             better: Literal["us", "them"] = (
                 "us" if fewer_of_ours == (kind == "complaint") else "them")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from .._needs import NEED_TAGS, need_kind
 from ._sampling import QuoteSample, quote_key
-from ._stats import MICRO, micro
+from ._stats import Tally
 from ._types import NeedSegment, NeedsSummary, Quote
 
 __all__ = ["SegmentAcc"]
@@ -27,12 +27,7 @@ _TOP_COMPLAINTS = 3
 
 @dataclass
 class _Segment:
-    reviews: int = 0
-    labels: Counter[str] = field(default_factory=Counter)
-    negative: int = 0
-    score_sum: int = 0
-    rating_sum: int = 0
-    rating_n: int = 0
+    tally: Tally = field(default_factory=Tally)
     complaints: Counter[str] = field(default_factory=Counter)
     quotes: QuoteSample = field(default_factory=lambda: QuoteSample(2))
     complaint_quotes: dict[str, QuoteSample] = field(default_factory=dict)
@@ -68,13 +63,7 @@ class SegmentAcc:
             if tag not in NEED_TAGS:
                 continue  # a line written by other code: only the vocabulary is a segment
             seg = self.segments.setdefault(tag, _Segment())
-            seg.reviews += 1
-            seg.labels[label] += 1
-            seg.negative += label == "negative"
-            seg.score_sum += micro(score)
-            if rating is not None:
-                seg.rating_sum += micro(rating)
-                seg.rating_n += 1
+            seg.tally.add(label, score, rating)
             seg.complaints.update(complaints)
             seg.quotes.offer(quote_key(text, 0), make)
             for theme, (quote, maker) in complaint_quotes.items():
@@ -86,15 +75,16 @@ class SegmentAcc:
         if not self.asked:
             return None
         out = []
-        for tag, seg in sorted(self.segments.items(), key=lambda kv: (-kv[1].reviews, kv[0])):
-            n = seg.reviews
+        for tag, seg in sorted(self.segments.items(),
+                               key=lambda kv: (-kv[1].tally.analyzed, kv[0])):
+            t = seg.tally
+            n = t.analyzed
             top = sorted(seg.complaints.items(), key=lambda kv: (-kv[1], kv[0]))[:_TOP_COMPLAINTS]
             sample = seg.complaint_quotes.get(top[0][0]) if top else None
             out.append(NeedSegment(
                 tag=tag, kind=need_kind(tag), reviews=n, share=n / self.asked,
-                label_counts=dict(sorted(seg.labels.items(), key=lambda kv: (-kv[1], kv[0]))),
-                negative_share=seg.negative / n, mean_score=seg.score_sum / MICRO / n,
-                mean_rating=seg.rating_sum / MICRO / seg.rating_n if seg.rating_n else None,
+                label_counts=t.label_counts(), negative_share=t.negative_share or 0.0,
+                mean_score=t.mean_score or 0.0, mean_rating=t.mean_rating,
                 top_complaints=tuple((t, c, c / n, self.complaints[t] / self.asked)
                                      for t, c in top),
                 quotes=seg.quotes.quotes(),

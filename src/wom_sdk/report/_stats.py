@@ -27,12 +27,15 @@ from __future__ import annotations
 
 import math
 import random
+from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 __all__ = [
     "MICRO",
     "Cells",
+    "Tally",
     "benjamini_hochberg",
     "binomial",
     "bootstrap_difference",
@@ -51,6 +54,43 @@ def micro(value: float) -> int:
     """Scores and ratings are summed as integers: float sums depend on the order of
     the input, and the report must not (same reviews, same numbers, any order)."""
     return round(value * MICRO)
+
+
+@dataclass
+class Tally:
+    """Sentiment labels, scores and ratings of a group of analyzed reviews, order-free."""
+
+    analyzed: int = 0
+    labels: Counter[str] = field(default_factory=Counter)
+    negative: int = 0
+    score_sum: int = 0  # micro units
+    rating_sum: int = 0
+    rating_n: int = 0
+
+    def add(self, label: str, score: float, rating: float | None) -> None:
+        self.analyzed += 1
+        self.labels[label] += 1
+        self.negative += label == "negative"
+        self.score_sum += micro(score)
+        if rating is not None:
+            self.rating_sum += micro(rating)
+            self.rating_n += 1
+
+    def label_counts(self) -> dict[str, int]:
+        """Most frequent first."""
+        return dict(sorted(self.labels.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    @property
+    def mean_score(self) -> float | None:
+        return self.score_sum / MICRO / self.analyzed if self.analyzed else None
+
+    @property
+    def negative_share(self) -> float | None:
+        return self.negative / self.analyzed if self.analyzed else None
+
+    @property
+    def mean_rating(self) -> float | None:
+        return self.rating_sum / MICRO / self.rating_n if self.rating_n else None
 
 
 #: A group of values as (value, count) pairs, values distinct.
