@@ -492,5 +492,3 @@ def _section_variables(sections: tuple[str, ...]) -> dict[str, Any]:
     """What the templates of optional sections read (``prompts/_section_*.jinja``)."""
     return {"sections": list(sections),
             "need_tags": [(tag, meaning) for tag, (_, meaning) in NEED_TAGS.items()]}
-
-

@@ -218,6 +218,10 @@ class Columns:
         return column not in self.known and (self.keep is None or column in self.keep)
 
 
+#: ``find_column``'s role for a name given to ``--keep-columns`` (never guessed).
+_KEEP = Role("keep", "kept column", (), option="keep-columns")
+
+
 def kept_columns(header: Sequence[str], asked: Sequence[str]) -> frozenset[str] | None:
     """The columns ``extra`` keeps: ``asked`` holds names, ``"all"`` or ``"none"``.
 
@@ -235,10 +239,6 @@ def kept_columns(header: Sequence[str], asked: Sequence[str]) -> frozenset[str] 
     found = {find_column(header, role) for role in GROUP_ROLES}
     found |= {find_column(header, _KEEP, a) for a in asked}
     return frozenset(c for c in found if c is not None)
-
-
-#: ``find_column``'s role for a name given to ``--keep-columns`` (never guessed).
-_KEEP = Role("keep", "kept column", (), option="keep-columns")
 
 
 def resolve_columns(

@@ -99,7 +99,8 @@ class GroupKey:
 
 
 class CompareAcc:
-    """Feed analyzed and failed records with ``add``; ``finish`` compares the groups."""
+    """``side(record)`` for every record, ``add_insight`` for the analyzed ones; ``finish``
+    compares the groups."""
 
     def __init__(self, by: str, *, us: str | None = None) -> None:
         self.key = GroupKey(by)

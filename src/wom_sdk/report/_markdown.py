@@ -22,7 +22,7 @@ from ._html import (
 )
 from ._types import Quote, ReportData
 
-__all__ = ["md_cell", "md_quote", "md_table", "render_markdown"]
+__all__ = ["md_quote", "md_table", "render_markdown"]
 
 
 def _md(value: object) -> str:
@@ -173,4 +173,4 @@ def render_markdown(
 
 
 #: The building blocks, for the modules that render more sections (``_markdown_analysis``).
-md_cell, md_table, md_quote = _md, _md_table, _md_quote
+md_table, md_quote = _md_table, _md_quote
