@@ -114,3 +114,13 @@ def test_without_include_the_lines_say_needs_were_not_asked(
     assert analyze(server, reviews, out) == 0
     assert [line["insight"]["needs"] for line in lines(out)] == [None, None, None]
     assert "needs" not in json.dumps(server.requests[0]["response_format"])
+
+
+def test_the_needs_task_alone_over_http(server: FakeOpenAIServer) -> None:
+    from wom_sdk import ReviewAnalyzer
+
+    with ReviewAnalyzer(base_url=server.base_url, model="fake-model") as a:
+        got = a.needs("买给老爸的，上班也能用，字太小了")
+    assert [(n.tag, n.quote) for n in got] == [("parents", "买给老爸的"), ("work", "上班也能用")]
+    body = server.requests[-1]
+    assert body["response_format"]["json_schema"]["name"] == "wom_needs"
