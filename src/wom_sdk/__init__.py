@@ -40,12 +40,14 @@ from ._exceptions import (
     UnsupportedFeatureError,
     WomError,
 )
+from ._needs import NEED_TAGS
 from ._ratelimit import RateLimiter, RedisRateLimiter
 from ._retry import RetryPolicy
 from .text._guard import ReplyPolicy
 from .types import (
     DEFAULT_CATEGORIES,
     Complaint,
+    Need,
     Praise,
     ReplySuggestion,
     ReviewInsight,
@@ -58,6 +60,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_CATEGORIES",
+    "NEED_TAGS",
     "APIConnectionError",
     "APIError",
     "APIStatusError",
@@ -73,6 +76,7 @@ __all__ = [
     "InvalidReviewError",
     "LocalExtraMissingError",
     "LocalServerError",
+    "Need",
     "NotFoundError",
     "OutputBusyError",
     "OutputError",

@@ -20,6 +20,7 @@ from .io._dataframe import records_from_frame, to_frame
 from .types import (
     BatchResult,
     Complaint,
+    Need,
     ReplySuggestion,
     ReviewInsight,
     ReviewRecord,
@@ -79,6 +80,7 @@ class ReviewAnalyzer(AnalyzerCore):
             it is, with its own retries off (``with_options(max_retries=0)``) so
             that ours are the only ones; then pass no ``api_key`` / ``base_url`` /
             ``default_headers`` / ``http_client``. Closing the analyzer leaves it open.
+        include: optional sections of every ``analyze`` (batches too), e.g. ``("needs",)``.
     """
 
     def _get_client(self) -> Any:
@@ -157,11 +159,11 @@ class ReviewAnalyzer(AnalyzerCore):
     # -- the public tasks ----------------------------------------------------------------
     def analyze(self, text: str, *, product: str | None = None, rating: float | None = None,
                 brand_voice: str | None = None, categories: Sequence[str] | None = None,
-                ) -> ReviewInsight:
-        """Sentiment, grounded complaints, praise and a reply for one review."""
+                include: Sequence[str] | None = None) -> ReviewInsight:
+        """Sentiment, grounded complaints, praise, a reply (and ``include``'s sections)."""
         return cast(ReviewInsight, self._do(self._prepare(
             "analyze", text, product=product, rating=rating, brand_voice=brand_voice,
-            categories=categories)))
+            categories=categories, include=include)))
 
     def sentiment(self, text: str, *, product: str | None = None,
                   rating: float | None = None) -> Sentiment:
@@ -182,6 +184,11 @@ class ReviewAnalyzer(AnalyzerCore):
         return cast(ReplySuggestion, self._do(self._prepare(
             "reply", text, product=product, rating=rating, brand_voice=brand_voice,
             contact=contact)))
+
+    def needs(self, text: str, *, product: str | None = None) -> list[Need]:
+        """Who the product was bought for and what for (``NEED_TAGS``), each with a verbatim
+        quote; never an attribute of a person."""
+        return cast(list[Need], self._do(self._prepare("needs", text, product=product)))
 
     def embed(self, texts: Sequence[str], *, model: str | None = None,
               dimensions: int | None = None) -> list[list[float]]:
@@ -331,11 +338,12 @@ class AsyncReviewAnalyzer(AnalyzerCore):
     # -- the public tasks ----------------------------------------------------------------
     async def analyze(self, text: str, *, product: str | None = None,
                       rating: float | None = None, brand_voice: str | None = None,
-                      categories: Sequence[str] | None = None) -> ReviewInsight:
-        """Sentiment, grounded complaints, praise and a reply for one review."""
+                      categories: Sequence[str] | None = None,
+                      include: Sequence[str] | None = None) -> ReviewInsight:
+        """Async twin of ``ReviewAnalyzer.analyze``."""
         return cast(ReviewInsight, await self._do(self._prepare(
             "analyze", text, product=product, rating=rating, brand_voice=brand_voice,
-            categories=categories)))
+            categories=categories, include=include)))
 
     async def sentiment(self, text: str, *, product: str | None = None,
                         rating: float | None = None) -> Sentiment:
@@ -356,6 +364,10 @@ class AsyncReviewAnalyzer(AnalyzerCore):
         return cast(ReplySuggestion, await self._do(self._prepare(
             "reply", text, product=product, rating=rating, brand_voice=brand_voice,
             contact=contact)))
+
+    async def needs(self, text: str, *, product: str | None = None) -> list[Need]:
+        """Async twin of ``ReviewAnalyzer.needs``."""
+        return cast(list[Need], await self._do(self._prepare("needs", text, product=product)))
 
     async def embed(self, texts: Sequence[str], *, model: str | None = None,
                     dimensions: int | None = None) -> list[list[float]]:

@@ -49,11 +49,12 @@ from ._llm import (
     response_from_completion,
     vectors_from_response,
 )
+from ._needs import NEED_TAGS
 from ._outputs import ValidationContext, schema_for, schema_text_for, strict_schema_for
 from ._prompts import PromptLibrary, boundary_for, leak_markers
 from ._ratelimit import LimiterSpec, RateLimiter, Reservation, limiter_for
 from ._retry import RetryPolicy, tenacity_kwargs
-from ._tasks import TASKS, Finishing, Task
+from ._tasks import TASKS, Finishing, Task, analyze_task, check_sections
 from .text._clean import DEFAULT_MAX_CHARS, CleanedReview, clean_review
 from .text._guard import ReplyPolicy, detect_language
 from .text._redact import Redacted, Redactor
@@ -125,6 +126,7 @@ class AnalyzerCore:
         http_client: Any = None,
         reasoning_effort: ReasoningEffort | None = None,
         client: Any = None,
+        include: Sequence[str] = (),
     ) -> None:
         if client is not None and (api_key is not None or base_url is not None
                                    or http_client is not None or default_headers):
@@ -162,6 +164,8 @@ class AnalyzerCore:
         self.sampling = dict(sampling or {})
         self.reasoning_effort = reasoning_effort
         self.categories: tuple[str, ...] = tuple(categories or DEFAULT_CATEGORIES)
+        #: optional sections every ``analyze`` adds unless told otherwise
+        self.include: tuple[str, ...] = check_sections(include)
         self.brand_voice = brand_voice
         self.reply_policy = reply_policy or ReplyPolicy()
         self.redact = redact
@@ -244,10 +248,13 @@ class AnalyzerCore:
         brand_voice: str | None = None,
         categories: Sequence[str] | None = None,
         contact: str | None = None,
+        include: Sequence[str] | None = None,
     ) -> Prepared:
-        prep = self._sanitize(TASKS[task], text)
+        sections = self._sections(include)
+        prep = self._sanitize(analyze_task(sections) if task == "analyze" else TASKS[task], text)
         cats = tuple(categories) if categories else self.categories
         variables: dict[str, Any] = {
+            **_section_variables(sections),
             "review": prep.review,
             "boundary": boundary_for(prep.review),
             "language_hint": prep.language_hint,
@@ -267,8 +274,10 @@ class AnalyzerCore:
         *,
         brand_voice: str | None = None,
         categories: Sequence[str] | None = None,
+        include: Sequence[str] | None = None,
     ) -> Pack:
-        task = TASKS["analyze_pack"]
+        sections = self._sections(include)
+        task = analyze_task(sections, packed=True)
         items: dict[str, Prepared] = {}
         invalid: dict[str, InvalidReviewError] = {}
         real_ids: dict[str, str] = {}
@@ -295,6 +304,7 @@ class AnalyzerCore:
         call = self._task_call(
             task,
             {
+                **_section_variables(sections),
                 "reviews": entries,
                 "boundary": boundary_for("\n".join(e["text"] for e in entries)),
                 "categories": list(cats),
@@ -313,6 +323,9 @@ class AnalyzerCore:
             ),
         )
         return Pack(call, items, real_ids, invalid)
+
+    def _sections(self, include: Sequence[str] | None) -> tuple[str, ...]:
+        return self.include if include is None else check_sections(include)
 
     def _task_call(
         self,
@@ -506,3 +519,8 @@ class AnalyzerCore:
 def _unchanged(text: str) -> str:
     return text
 
+
+def _section_variables(sections: tuple[str, ...]) -> dict[str, Any]:
+    """What the templates of optional sections read (``prompts/_section_*.jinja``)."""
+    return {"sections": list(sections),
+            "need_tags": [(tag, meaning) for tag, (_, meaning) in NEED_TAGS.items()]}

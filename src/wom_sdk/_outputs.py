@@ -14,18 +14,31 @@ from __future__ import annotations
 import copy
 import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+    model_validator,
+)
 
+from ._needs import NEED_TAGS, OTHER_NEED, attribute_like, names_recipient, normalize_tag
 from .text._grounding import find_quote
 from .types import SentimentLabel, Severity
 
 __all__ = [
+    "SECTIONS",
     "ComplaintsOut",
     "DraftOut",
     "InsightOut",
+    "NeedOut",
+    "NeedsOut",
     "OutputInvalid",
     "OutputModel",
     "PackItemOut",
@@ -34,6 +47,8 @@ __all__ = [
     "SentimentOut",
     "ValidationContext",
     "extract_json",
+    "ground_needs",
+    "insight_with_sections",
     "schema_for",
     "schema_text_for",
     "strict_schema",
@@ -146,6 +161,69 @@ class ComplaintsOut(_Out):
         return self
 
 
+class NeedOut(_Out):
+    tag: str = Field(min_length=1, max_length=40)
+    quote: str = _QUOTE
+
+
+def ground_needs(needs: list[NeedOut], ctx: ValidationContext) -> list[NeedOut]:
+    """Keep needs with a vocabulary tag, a quote that is in the review and, for a
+    recipient, names the person; refuse tags that describe a person.
+
+    A tag outside the vocabulary that is not attribute-like is the model's
+    wording drift: folded into "other" with a warning, like a complaint category.
+    """
+    kept: list[NeedOut] = []
+    bad: list[str] = []
+    for need in needs:
+        tag = normalize_tag(need.tag)
+        if attribute_like(tag):
+            bad.append(f"tag {need.tag!r} describes a person, not who the product was bought "
+                       "for or what for: use only the listed tags")
+            continue
+        if tag not in NEED_TAGS:
+            ctx.warnings.append(f"unknown need tag {need.tag!r} mapped to '{OTHER_NEED}'")
+            tag = OTHER_NEED
+        need.tag = tag
+        if not names_recipient(tag, need.quote):
+            bad.append(f"the quote {need.quote!r} does not name who the product was bought for "
+                       f"({tag!r}): quote the words that say it, or leave the item out")
+            continue
+        kept.append(need)
+    # Both kinds of problem in one message, so that one re-ask can fix both.
+    ungrounded: list[str] = []
+    try:
+        kept = _ground_items(kept, "need", ctx)
+    except ValueError as e:
+        ungrounded.append(str(e))
+    if bad:
+        ctx.grounding_failed = True
+        if not ctx.final:
+            raise ValueError("; ".join(["needs: " + "; ".join(bad), *ungrounded]))
+        ctx.warnings.append(f"dropped {len(bad)} need item(s): " + "; ".join(bad))
+    if ungrounded:
+        raise ValueError(ungrounded[0])
+    return kept
+
+
+class NeedsOut(_Out):
+    language: str = Field(min_length=2, max_length=12)
+    needs: list[NeedOut] = Field(max_length=MAX_ITEMS)
+
+    @model_validator(mode="after")
+    def _grounded(self, info: ValidationInfo) -> NeedsOut:
+        ctx = _ctx(info)
+        if ctx is not None:
+            self.needs = ground_needs(self.needs, ctx)
+        return self
+
+
+#: Optional sections of ``analyze`` (``include=``): field name -> (item model, grounding).
+SECTIONS: dict[str, tuple[type[_Out], Callable[[list[Any], ValidationContext], list[Any]]]] = {
+    "needs": (NeedOut, ground_needs),
+}
+
+
 class ReplyOut(_Out):
     language: str = Field(min_length=2, max_length=12)
     reply: str = Field(min_length=1, max_length=800)
@@ -169,6 +247,12 @@ def _ground_insight(item: _InsightFields, ctx: ValidationContext) -> None:
             setattr(item, attr, _ground_items(getattr(item, attr), what, ctx))
         except ValueError as e:
             errors.append(str(e))
+    for name, (_, ground) in SECTIONS.items():
+        if name in type(item).model_fields:  # an analysis with include=(name,)
+            try:
+                setattr(item, name, ground(getattr(item, name), ctx))
+            except ValueError as e:
+                errors.append(str(e))
     if errors:
         raise ValueError(" | ".join(errors))
 
@@ -236,6 +320,26 @@ class DraftOut(_Out):
 #: What a task asks the model for: one of the models above (``_tasks`` names them).
 OutputModel = type[_Out]
 
+
+@functools.lru_cache(maxsize=32)
+def insight_with_sections(sections: tuple[str, ...], packed: bool) -> OutputModel:
+    """``InsightOut`` (or ``PackOut``) with the fields of ``sections`` added.
+
+    The grounding validators are inherited: ``_ground_insight`` grounds every
+    section field the model has.
+    """
+    # Built at run time: ``list.__class_getitem__`` is ``list[...]`` of a computed type.
+    fields: dict[str, Any] = {
+        name: (list.__class_getitem__(SECTIONS[name][0]), Field(max_length=MAX_ITEMS))
+        for name in sections
+    }
+    suffix = "_".join(sections)
+    if not packed:
+        return create_model(f"InsightOut_{suffix}", __base__=InsightOut, **fields)
+    item = create_model(f"PackItemOut_{suffix}", __base__=PackItemOut, **fields)
+    results: Any = (list.__class_getitem__(item), ...)
+    return create_model(f"PackOut_{suffix}", __base__=PackOut, results=results)
+
 # Keywords strict structured output rejects or ignores; Pydantic still enforces them.
 _UNSUPPORTED = frozenset(
     {
@@ -266,6 +370,11 @@ def schema_for(output: OutputModel, categories: tuple[str, ...]) -> dict[str, An
     comp = schema.get("$defs", {}).get("ComplaintOut")
     if comp is not None:
         comp["properties"]["category"] = {"type": "string", "enum": list(categories)}
+    need = schema.get("$defs", {}).get("NeedOut")
+    if need is not None:
+        # An enum, not a Literal on the model: an unknown tag is folded into
+        # "other" or refused by ``ground_needs``, with a message the model can act on.
+        need["properties"]["tag"] = {"type": "string", "enum": list(NEED_TAGS)}
     return schema
 
 

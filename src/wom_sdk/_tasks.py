@@ -6,36 +6,48 @@ know ourselves into the public result (``types``), and whether it writes a
 reply: a reply task redacts personal data by default and its reply goes through
 the reply guard (``text._guard.check_reply``).
 
-Adding a task (say ``needs``: who the product was bought for, and for what,
-each tag with a verbatim quote): write ``prompts/needs.jinja``; an output model
-``NeedsOut`` in ``_outputs`` whose quoted items ground like complaints do; a
+Adding a task (``needs`` is the latest: who the product was bought for, and
+what for, each tag with a verbatim quote): write ``prompts/<task>.jinja``; an
+output model in ``_outputs`` whose quoted items ground like complaints do; a
 result type in ``types``; a builder below (``restore`` its quotes); one row in
 ``TASKS``; and the public method on both analyzers, which only names the task.
 Nothing else changes: preparing, sending, validating and finishing read the row.
+
+A task can also be an optional *section* of ``analyze`` (``include=("needs",)``):
+its item model in ``_outputs.SECTIONS``, its fields and rules as macros in
+``prompts/_section_<name>.jinja``, its builder in ``_SECTION_BUILDERS`` and a
+field of ``ReviewInsight``; ``analyze_task`` puts them together.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
+from ._exceptions import ConfigurationError
+from ._needs import need_kind
 from ._outputs import (
+    SECTIONS,
     ComplaintOut,
     ComplaintsOut,
     DraftOut,
     InsightOut,
+    NeedOut,
+    NeedsOut,
     OutputModel,
     PackItemOut,
     PackOut,
     ReplyOut,
     SentimentOut,
+    insight_with_sections,
 )
 from .text._guard import ReplyPolicy, check_reply
 from .text._textnorm import primary_language
-from .types import Complaint, Praise, ReplySuggestion, ReviewInsight, Sentiment, Usage
+from .types import Complaint, Need, Praise, ReplySuggestion, ReviewInsight, Sentiment, Usage
 
-__all__ = ["TASKS", "Finishing", "Task"]
+__all__ = ["SECTION_NAMES", "TASKS", "Finishing", "Task", "analyze_task", "check_sections"]
 
 #: Languages told apart by script: local detection is reliable for them.
 _SCRIPT_LANGUAGES = frozenset({"zh", "ja", "ko"})
@@ -108,9 +120,22 @@ def complaints(items: Sequence[ComplaintOut], f: Finishing) -> list[Complaint]:
     ]
 
 
+def needs(items: Sequence[NeedOut], f: Finishing) -> list[Need]:
+    return [Need(tag=n.tag, kind=need_kind(n.tag), quote=f.restore(n.quote)) for n in items]
+
+
+#: What each optional section of ``analyze`` becomes in the ``ReviewInsight``.
+_SECTION_BUILDERS: dict[str, Callable[[Any, Finishing], Any]] = {"needs": needs}
+
+
 def build_insight(out: InsightOut | PackItemOut, f: Finishing) -> ReviewInsight:
     lang = language(out.language, f)
     suggestion = reply(out.reply, lang, f)
+    sections = {
+        name: build(getattr(out, name), f)
+        for name, build in _SECTION_BUILDERS.items()
+        if name in type(out).model_fields
+    }
     return ReviewInsight(
         language=lang,
         sentiment=Sentiment(label=out.sentiment.label, score=out.sentiment.score),
@@ -129,6 +154,7 @@ def build_insight(out: InsightOut | PackItemOut, f: Finishing) -> ReviewInsight:
         truncated=f.truncated,
         redactions=f.redactions,
         extra={"structured_output": f.mode},
+        **sections,
     )
 
 
@@ -152,6 +178,10 @@ def build_draft(out: DraftOut, f: Finishing) -> DraftOut:
     return out
 
 
+def build_needs(out: NeedsOut, f: Finishing) -> list[Need]:
+    return needs(out.needs, f)
+
+
 #: Every task, by name. The public methods name their task; batches pack "analyze".
 TASKS: dict[str, Task] = {
     t.name: t
@@ -160,6 +190,7 @@ TASKS: dict[str, Task] = {
         Task("sentiment", "sentiment", SentimentOut, build_sentiment, writes_reply=False),
         Task("complaints", "complaints", ComplaintsOut, build_complaints, writes_reply=False),
         Task("reply", "reply", ReplyOut, build_reply, writes_reply=True),
+        Task("needs", "needs", NeedsOut, build_needs, writes_reply=False),
         Task(
             "analyze_pack", "analyze_pack", PackOut, build_insight, writes_reply=True, packed=True
         ),
@@ -167,3 +198,34 @@ TASKS: dict[str, Task] = {
         Task("draft", "draft", DraftOut, build_draft, writes_reply=True),
     )
 }
+
+#: The optional sections ``analyze`` can add (``include=``), in prompt order.
+SECTION_NAMES: tuple[str, ...] = tuple(SECTIONS)
+
+
+def check_sections(include: Sequence[str]) -> tuple[str, ...]:
+    """``include`` as the sections' canonical tuple; ``ConfigurationError`` for unknown names."""
+    if isinstance(include, str):
+        include = (include,)
+    unknown = [name for name in include if name not in SECTION_NAMES]
+    if unknown:
+        raise ConfigurationError(f"unknown analyze section(s) {unknown}; known: "
+                                 f"{', '.join(SECTION_NAMES)}")
+    return tuple(name for name in SECTION_NAMES if name in include)
+
+
+@lru_cache(maxsize=32)
+def analyze_task(sections: tuple[str, ...], packed: bool = False) -> Task:
+    """The ``analyze`` (or packed) task with optional ``sections`` (from ``check_sections``).
+
+    Without sections, the plain row of ``TASKS``: requests stay byte-identical.
+    With them, the template ``analyze_sections`` (``analyze_pack_sections``)
+    extends the plain one with each section's fields and rules, and the output
+    model gains each section's field (``_outputs.insight_with_sections``).
+    """
+    base = TASKS["analyze_pack" if packed else "analyze"]
+    if not sections:
+        return base
+    return replace(base, name=f"{base.name}_{'_'.join(sections)}",
+                   template=f"{base.template}_sections",
+                   output=insight_with_sections(sections, packed))

@@ -41,6 +41,7 @@ import httpx2
 
 from ._client import AsyncReviewAnalyzer, ReviewAnalyzer
 from ._retry import NoWaits, get_testing, swap_testing
+from ._tasks import SECTION_NAMES
 from .text._guard import detect_language
 
 __all__ = [
@@ -78,6 +79,8 @@ _THANKS = {
     "en": "Thank you for your review; we will look into it.",
 }
 _SCORES = {"positive": 0.7, "negative": -0.7, "neutral": 0.0, "mixed": 0.0}
+_Task = Literal["analyze", "analyze_pack", "sentiment", "complaints", "reply", "needs"]
+_ONE_FIELD_TASKS: tuple[_Task, ...] = ("complaints", "reply", "needs")  # and the language
 
 
 # -- what the analyzer sent -------------------------------------------------------------
@@ -135,7 +138,7 @@ class RecordedRequest:
         return found if isinstance(found, dict) else None
 
     @property
-    def task(self) -> Literal["analyze", "analyze_pack", "sentiment", "complaints", "reply"] | None:
+    def task(self) -> _Task | None:
         """Which task the request asks for, told by the fields of its schema."""
         props = (self.schema or {}).get("properties", {})
         if "results" in props:
@@ -144,11 +147,13 @@ class RecordedRequest:
             return "analyze"
         if "confidence" in props:
             return "sentiment"
-        if "complaints" in props:
-            return "complaints"
-        if "reply" in props:
-            return "reply"
-        return None
+        return next((task for task in _ONE_FIELD_TASKS if task in props), None)
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        """The optional sections an ``analyze`` request asks for (``include=``), e.g. ("needs",)."""
+        schema = json.dumps(self.schema) if self.task in ("analyze", "analyze_pack") else ""
+        return tuple(name for name in SECTION_NAMES if f'"{name}"' in schema)
 
     def _review_blocks(self) -> list[tuple[str | None, str]]:
         for m in self.messages:
@@ -347,7 +352,7 @@ def _valid_answer(request: RecordedRequest) -> Reply:
     """What a well-behaved model answers to any of the analyzer's tasks: neutral, no quotes."""
 
     def analysis(text: str) -> dict[str, Any]:
-        return insight(language=_language(text))
+        return {**insight(language=_language(text)), **{name: [] for name in request.sections}}
 
     reviews = request.reviews
     first = reviews[0] if reviews else ""
@@ -360,13 +365,11 @@ def _valid_answer(request: RecordedRequest) -> Reply:
         return answer(analysis(first))
     if task == "sentiment":
         return answer({"language": lang, "label": "neutral", "score": 0.0, "confidence": 0.5})
-    if task == "complaints":
-        return answer({"language": lang, "complaints": []})
-    if task == "reply":
-        return answer({"language": lang, "reply": _THANKS.get(lang, _THANKS["en"])})
-    return api_error(
-        400, "FakeLLM cannot tell which task this request is for; script its answer instead"
-    )
+    if task in _ONE_FIELD_TASKS:  # complaints, needs: none; reply: a thank-you
+        return answer({"language": lang, str(task): _THANKS.get(lang, _THANKS["en"])
+                       if task == "reply" else []})
+    return api_error(400, "FakeLLM cannot tell which task this request is for; script its "
+                          "answer instead")
 
 
 def _language(text: str) -> str:

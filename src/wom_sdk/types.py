@@ -12,11 +12,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ._needs import NeedKind
+
 __all__ = [
     "DEFAULT_CATEGORIES",
     "BatchResult",
     "Complaint",
     "ErrorInfo",
+    "Need",
+    "NeedKind",
     "Praise",
     "ReplySuggestion",
     "ReviewInsight",
@@ -123,6 +127,21 @@ class Praise(_Result):
         return f"{self.aspect!r}, quote={self.quote!r}"
 
 
+class Need(_Result):
+    """Who the product was bought for, or what for, in the reviewer's own words.
+
+    ``tag`` is one of ``wom_sdk.NEED_TAGS``; ``kind`` says whether it names a
+    recipient ("parents") or a use ("gift"). Never an attribute of a person.
+    """
+
+    tag: str = Field(description="one of NEED_TAGS")
+    kind: NeedKind
+    quote: str = Field(description="verbatim text from the review")
+
+    def _summary(self) -> str:
+        return f"{self.tag} ({self.kind}), quote={self.quote!r}"
+
+
 class ReplySuggestion(_Result):
     """A reply the shop could post, in the review's language."""
 
@@ -145,6 +164,8 @@ class ReviewInsight(_Result):
     praise: list[Praise] = Field(default_factory=list)
     reply: ReplySuggestion
     summary: str | None = None
+    #: who it was bought for and what for; None when not asked (``include=("needs",)``)
+    needs: list[Need] | None = None
     model: str | None = None
     usage: Usage = Field(default_factory=Usage)
     warnings: list[str] = Field(default_factory=list)

@@ -198,8 +198,32 @@ _ERRORS = [
 ]
 
 
-def synthetic_results(n: int, seed: int = 0) -> Iterator[dict[str, Any]]:
-    """Yield ``n`` batch result records (dicts ready for ``json.dumps``)."""
+# brand -> (share of reviews, the complaint category it gets more of). Only with brands=True.
+_BRANDS: dict[str, tuple[float, str]] = {
+    "Aurora": (0.4, "battery"),
+    "Nimbus": (0.35, "shipping_delivery"),
+    "Pulse": (0.25, "product_quality"),
+}
+# What reviewers say about who it was for, or what for: (tag, kind, zh, en). With
+# brands=True about a quarter of the reviews say one; buyers for parents also tend
+# to find the text too small.
+_NEEDS = [
+    ("parents", "recipient", "给爸妈买的", "Bought it for my parents"),
+    ("gift", "use", "送朋友的生日礼物", "It was a birthday gift for a friend"),
+    ("child", "recipient", "给孩子买的", "Got it for my son"),
+    ("commuting", "use", "上下班通勤路上用", "I use it on my commute"),
+    ("work", "use", "平时上班用", "I use it at work"),
+]
+_SMALL_TEXT = ("字太小了，老人看不清", "The text is far too small to read")
+
+
+def synthetic_results(n: int, seed: int = 0, *, brands: bool = False) -> Iterator[dict[str, Any]]:
+    """Yield ``n`` batch result records (dicts ready for ``json.dumps``).
+
+    ``brands=True`` adds a brand column (``extra["品牌"]``; each brand with more of
+    one complaint theme) and the needs section (``insight["needs"]``); the
+    records without it are unchanged (same seed, same records).
+    """
     rng = random.Random(seed)
     products = list(_PRODUCTS)
     for i in range(n):
@@ -209,7 +233,41 @@ def synthetic_results(n: int, seed: int = 0) -> Iterator[dict[str, Any]]:
         day = START + dt.timedelta(days=rng.randrange(WEEKS * 7))
         week = (day - START).days // 7
         record: dict[str, Any] = {"id": f"r{i:06d}"}
-        yield _review(rng, record, product, lang, day, week, cats, praise_aspects)
+        if not brands:
+            yield _review(rng, record, product, lang, day, week, cats, praise_aspects)
+            continue
+        brand = rng.choices(list(_BRANDS), [w for w, _ in _BRANDS.values()])[0]
+        weak = _BRANDS[brand][1]
+        need = rng.choice(_NEEDS) if rng.random() < 0.25 else None
+        record["extra"] = {"品牌": brand}
+        yield _with_need(rng, _review(rng, record, product, lang, day, week,
+                                      cats + [weak] * 3, praise_aspects), need, lang)
+
+
+def _with_need(rng: random.Random, record: dict[str, Any],
+               need: tuple[str, str, str, str] | None, lang: str) -> dict[str, Any]:
+    insight = record.get("insight")
+    if insight is None:
+        return record
+    insight["needs"] = []
+    if need is None:
+        return record
+    tag, kind, zh, en = need
+    said = zh if lang == "zh" else en
+    sep = "，" if lang == "zh" else ". "
+    record["text"] = said + sep + record["text"]
+    insight["needs"] = [{"tag": tag, "kind": kind, "quote": said}]
+    if tag == "parents" and rng.random() < 0.6:
+        small = _SMALL_TEXT[0 if lang == "zh" else 1]
+        end = "。" if lang == "zh" else "."
+        record["text"] = record["text"].rstrip("。.") + sep + small + end
+        insight["complaints"].append({"aspect": "字体" if lang == "zh" else "font size",
+                                      "category": "functionality", "quote": small,
+                                      "severity": "medium"})
+        if insight["sentiment"]["label"] in ("positive", "neutral"):
+            insight["sentiment"] = {"label": "mixed", "score": 0.0, "confidence": None}
+            record["rating"] = 3
+    return record
 
 
 def _review(
@@ -306,10 +364,10 @@ def _review(
     return record
 
 
-def write_jsonl(path: Any, n: int, seed: int = 0) -> None:
-    """Write ``synthetic_results(n, seed)`` to ``path`` as UTF-8 JSONL."""
+def write_jsonl(path: Any, n: int, seed: int = 0, *, brands: bool = False) -> None:
+    """Write ``synthetic_results(n, seed, brands=brands)`` to ``path`` as UTF-8 JSONL."""
     import json
 
     with open(path, "w", encoding="utf-8") as fh:
-        for rec in synthetic_results(n, seed):
+        for rec in synthetic_results(n, seed, brands=brands):
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")

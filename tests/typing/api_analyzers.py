@@ -7,6 +7,7 @@ from typing import assert_type
 from wom_sdk import (
     AsyncReviewAnalyzer,
     Complaint,
+    Need,
     RateLimiter,
     ReplySuggestion,
     RetryPolicy,
@@ -23,6 +24,9 @@ def sync_api(a: ReviewAnalyzer) -> None:
     assert_type(a.sentiment("ok", rating=4.5), Sentiment)
     assert_type(a.complaints("slow", categories=["shipping", "other"]), list[Complaint])
     assert_type(a.suggest_reply("thanks", brand_voice="brief"), ReplySuggestion)
+    assert_type(a.needs("给爸妈买的", product="X1"), list[Need])
+    assert_type(a.analyze("送女朋友的", include=("needs",)).needs, list[Need] | None)
+    ReviewAnalyzer(include=["needs"])
     # A mixed literal needs its type spelled out: mypy joins the items to `object`.
     reviews: list[str | dict[str, str] | ReviewRecord] = [
         "a",
@@ -56,6 +60,7 @@ async def async_api(a: AsyncReviewAnalyzer) -> None:
     assert_type(await a.sentiment("ok"), Sentiment)
     assert_type(await a.complaints("slow"), list[Complaint])
     assert_type(await a.suggest_reply("thanks"), ReplySuggestion)
+    assert_type(await a.needs("for my mom"), list[Need])
     assert_type(await a.analyze_many(["a", "b"], pack=2), list[BatchResult])
     async for index, result in a.aiter_many(["a", "b"]):
         assert_type(index, int)

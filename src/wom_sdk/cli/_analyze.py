@@ -12,6 +12,7 @@ from typing import Any
 from .._constants import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from .._exceptions import OutputBusyError
 from .._pricing import load_prices
+from .._tasks import SECTION_NAMES
 from ..io._columns import TEXT
 from ..io._output import OutputMode, ResultWriter
 from ..io._progress import Progress, RunSummary
@@ -41,6 +42,12 @@ def _add_column_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--product-column", metavar="NAME")
     g.add_argument("--rating-column", metavar="NAME")
     g.add_argument("--date-column", metavar="NAME")
+    g.add_argument("--keep-columns", action="append", default=[], metavar="NAMES",
+                   type=lambda text: [n.strip() for n in text.split(",") if n.strip()],
+                   help="other input columns to carry into the results' `extra`, comma "
+                        "separated; 'all' or 'none'. Default: the recognised ones (brand, "
+                        "shop, channel: 品牌, 店铺, 渠道, ...) plus the ones named; other "
+                        "columns (a customer's name or phone) are left out")
 
 
 def register(subparsers: Any) -> None:
@@ -76,6 +83,9 @@ def register(subparsers: Any) -> None:
     g.add_argument("--quiet", "-q", action="store_true",
                    help="no progress bar and no summary (errors are still printed)")
     g.add_argument("--summary-json", metavar="PATH", help="also write the summary as JSON")
+    g.add_argument("--include", action="append", choices=SECTION_NAMES, metavar="SECTION",
+                   help="add an optional section to every analysis (repeatable): "
+                        f"{', '.join(SECTION_NAMES)} (who it was bought for and what for)")
     g.add_argument("--prices", metavar="FILE.json",
                    help='prices per 1M tokens, {"model": {"input": X, "output": Y}} '
                         "(default: WOM_PRICES, else a built-in approximate table)")
@@ -95,9 +105,11 @@ def run(args: argparse.Namespace) -> int:
     prices = load_prices(args.prices)
     source = open_source(args.input, fmt=args.format, text_column=args.text_column,
                          id_column=args.id_column, product_column=args.product_column,
-                         rating_column=args.rating_column, date_column=args.date_column)
+                         rating_column=args.rating_column, date_column=args.date_column,
+                         keep_columns=[n for names in args.keep_columns for n in names])
     try:
-        analyzer = make_analyzer(args, **analyzer_options(args))
+        sections = {"include": tuple(args.include)} if args.include else {}
+        analyzer = make_analyzer(args, **analyzer_options(args), **sections)
     except BaseException:
         source.close()
         raise

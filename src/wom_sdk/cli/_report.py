@@ -10,6 +10,8 @@ from typing import Any
 
 from .._constants import EXIT_OK
 from ..io._results import check_results_file
+from ..report._compare import DEFAULT_FDR, DEFAULT_GROUPS
+from ..report._drivers import DEFAULT_MIN_REVIEWS, DEFAULT_RESAMPLES
 from ._common import (
     add_connection_options,
     add_results_argument,
@@ -59,6 +61,28 @@ def register(subparsers: Any) -> None:
     p.add_argument("--top-products", type=positive_int, default=20, metavar="N",
                    help="products in the per-product table (default %(default)s)")
     add_trend_options(p)
+    c = p.add_argument_group("drivers and competitors (see the method notes in the report)")
+    c.add_argument("--compare-by", metavar="COLUMN",
+                   help="compare groups side by side: product, or a column kept in the "
+                        "results (brand, shop, channel: 品牌, 店铺, 渠道, ...; or any "
+                        "column `wom analyze --keep-columns` kept)")
+    c.add_argument("--us", metavar="VALUE",
+                   help="the group that is us (default: the one with the most reviews)")
+    c.add_argument("--compare-groups", type=positive_int, default=DEFAULT_GROUPS, metavar="N",
+                   help="groups shown, us included (default %(default)s)")
+    c.add_argument("--fdr", type=share, default=DEFAULT_FDR, metavar="Q",
+                   help="false discovery rate of the comparison's tests, Benjamini-Hochberg "
+                        "(default %(default)s)")
+    c.add_argument("--resamples", type=positive_int, default=DEFAULT_RESAMPLES, metavar="N",
+                   help="bootstrap resamples of each driver's 95%% interval "
+                        "(default %(default)s)")
+    c.add_argument("--seed", type=int, default=0, metavar="N",
+                   help="the bootstrap's seed: the same seed gives the same intervals "
+                        "(default %(default)s)")
+    c.add_argument("--min-theme-reviews", type=positive_int, default=DEFAULT_MIN_REVIEWS,
+                   metavar="N",
+                   help="reviews a theme needs, with and without it, to be measured as a "
+                        "driver (default %(default)s)")
     e = p.add_argument_group("aspect clustering (optional; calls the endpoint's /embeddings)")
     e.add_argument("--embed-model", metavar="NAME",
                    help="embedding model name; without it nothing is sent")
@@ -97,6 +121,13 @@ def run(args: argparse.Namespace) -> int:
             font=args.font,
             top_products=args.top_products,
             cluster_threshold=args.cluster_threshold,
+            compare_by=args.compare_by,
+            us=args.us,
+            compare_groups=args.compare_groups,
+            fdr=args.fdr,
+            resamples=args.resamples,
+            seed=args.seed,
+            min_theme_reviews=args.min_theme_reviews,
         )
     finally:
         if analyzer is not None:
@@ -113,6 +144,11 @@ def run(args: argparse.Namespace) -> int:
         f"{len(report.alerts)} alert(s) -> {output} in {time.perf_counter() - started:.1f}s",
         file=sys.stderr,
     )
+    c = report.comparison
+    if c is not None and c.groups:
+        print(f"wom report: by {c.by}: us = {c.us}, {len(c.groups)} group(s) shown, "
+              f"{len(c.they_beat_us)} theme(s) where they beat us, {len(c.we_beat_them)} "
+              "where we beat them", file=sys.stderr)
     for note in report.data.notes:
         print(f"wom report: note: {note}", file=sys.stderr)
     return EXIT_OK

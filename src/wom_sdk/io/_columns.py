@@ -4,7 +4,8 @@
 ``analyze_dataframe`` and ``analyze_many`` (for mappings) all find their
 columns here, so a file that one of them reads, the others read the same way.
 
-The rule, for each role (text, id, product, rating, date, label):
+The rule, for each role (text, id, product, rating, date, label; brand, shop,
+channel):
 
 1. A column named explicitly (``--text-column``, ``text_column=``) wins. It
    is matched exactly, else after normalization; a name that is not in the
@@ -17,6 +18,13 @@ The rule, for each role (text, id, product, rating, date, label):
 Normalization forgives what spreadsheets and exports vary: Unicode width and
 compatibility forms (NFKC: ``ＩＤ`` is ``ID``), case, surrounding spaces, and
 spaces or hyphens for underscores (``Review Text`` is ``review_text``).
+
+The columns no role takes go into a result's ``extra`` as they are named in
+the file. Which of them (``keep``, ``wom analyze --keep-columns``): ``all``;
+``none``; or the recognised ones -- the first brand, shop and channel column
+(``GROUP_ROLES``: what reports compare by) -- plus the ones named. Keeping
+only what is asked for keeps a customer's name or phone column out of the
+results unless the user wants it there.
 """
 
 from __future__ import annotations
@@ -30,17 +38,25 @@ from .._exceptions import InputError
 
 __all__ = [
     "ASPECT",
+    "BRAND",
+    "CHANNEL",
     "DATE",
+    "GROUP_ROLES",
     "ID",
+    "KEEP_ALL",
+    "KEEP_NONE",
     "LABEL",
     "PRODUCT",
     "RATING",
+    "SHOP",
     "TEXT",
     "TEXT_COLUMNS",
     "Columns",
     "Role",
     "find_column",
+    "group_role",
     "is_column_name",
+    "kept_columns",
     "normalize_name",
     "require_column",
     "resolve_columns",
@@ -56,16 +72,18 @@ class Role:
     what: str
     #: names that mean this role, most preferred first, as ``normalize_name`` gives them
     candidates: tuple[str, ...]
+    #: the option naming the column, when it is not ``<name>-column``
+    option: str | None = None
 
     @property
     def flag(self) -> str:
         """The command-line option that names this column (``--text-column``)."""
-        return f"--{self.name}-column"
+        return f"--{self.option or self.name + '-column'}"
 
     @property
     def argument(self) -> str:
         """The Python keyword argument that names this column (``text_column=``)."""
-        return f"{self.name}_column="
+        return f"{(self.option or self.name + '-column').replace('-', '_')}="
 
 
 TEXT = Role("text", "review text", (
@@ -86,6 +104,21 @@ LABEL = Role("label", "label (gold sentiment)", (
 ))
 #: Gold aspect terms (``wom eval``): never guessed, only used when named.
 ASPECT = Role("aspect", "gold aspects", ())
+#: Who made it, who sold it, where: kept in a result's ``extra`` by default, and
+#: what ``wom report --compare-by`` groups by.
+BRAND = Role("brand", "brand", ("brand", "brand_name", "make", "品牌", "品牌名称", "牌子"))
+SHOP = Role("shop", "shop", (
+    "shop", "store", "seller", "shop_name", "store_name", "店铺", "店铺名称", "店名", "商家",
+    "门店", "卖家",
+))
+CHANNEL = Role("channel", "channel", (
+    "channel", "platform", "source", "site", "渠道", "平台", "来源", "销售渠道",
+))
+GROUP_ROLES: tuple[Role, ...] = (BRAND, SHOP, CHANNEL)
+
+#: ``keep`` words: every other column, or none of them.
+KEEP_ALL = "all"
+KEEP_NONE = "none"
 
 #: The names a review text column goes by (for code that looks at a mapping's keys).
 TEXT_COLUMNS = TEXT.candidates
@@ -156,6 +189,12 @@ def _option(role: Role, spelling: Literal["flag", "argument"]) -> str:
     return role.flag if spelling == "flag" else role.argument
 
 
+def group_role(name: str) -> Role | None:
+    """The role of ``GROUP_ROLES`` that ``name`` means (``品牌`` -> ``BRAND``), if any."""
+    norm = normalize_name(name)
+    return next((r for r in GROUP_ROLES if norm == r.name or norm in r.candidates), None)
+
+
 @dataclass(frozen=True)
 class Columns:
     """Which field of a review row holds what; ``text`` is required, the others optional."""
@@ -165,12 +204,41 @@ class Columns:
     product: str | None = None
     rating: str | None = None
     date: str | None = None
+    #: the other columns kept in ``extra``; None: all of them
+    keep: frozenset[str] | None = None
 
     @property
     def known(self) -> frozenset[str]:
         """The columns taken by a role (the others are the row's ``extra``)."""
         return frozenset(c for c in (self.text, self.id, self.product, self.rating, self.date)
                          if c is not None)
+
+    def keeps(self, column: str) -> bool:
+        """Whether ``column`` goes into a record's ``extra``."""
+        return column not in self.known and (self.keep is None or column in self.keep)
+
+
+#: ``find_column``'s role for a name given to ``--keep-columns`` (never guessed).
+_KEEP = Role("keep", "kept column", (), option="keep-columns")
+
+
+def kept_columns(header: Sequence[str], asked: Sequence[str]) -> frozenset[str] | None:
+    """The columns ``extra`` keeps: ``asked`` holds names, ``"all"`` or ``"none"``.
+
+    Nothing asked: the recognised ones (the first column of each of
+    ``GROUP_ROLES``). Names add to them, and must be columns of ``header``
+    (compared as ``find_column`` does). None stands for all.
+    """
+    words = {normalize_name(a) for a in asked}
+    if KEEP_ALL in words:
+        return None
+    if KEEP_NONE in words:
+        if len(words) > 1:
+            raise InputError(f"--keep-columns {KEEP_NONE} cannot be combined with column names")
+        return frozenset()
+    found = {find_column(header, role) for role in GROUP_ROLES}
+    found |= {find_column(header, _KEEP, a) for a in asked}
+    return frozenset(c for c in found if c is not None)
 
 
 def resolve_columns(
@@ -181,13 +249,18 @@ def resolve_columns(
     product: str | None = None,
     rating: str | None = None,
     date: str | None = None,
+    keep: Sequence[str] = (KEEP_ALL,),
     spelling: Literal["flag", "argument"] = "flag",
 ) -> Columns:
-    """The columns of a file of reviews: the ones asked for, else the first known name present."""
+    """The columns of a file of reviews: the ones asked for, else the first known name present.
+
+    ``keep``: which other columns go into ``extra`` (``kept_columns``); default all.
+    """
     return Columns(
         text=require_column(header, TEXT, text, spelling=spelling),
         id=find_column(header, ID, id, spelling=spelling),
         product=find_column(header, PRODUCT, product, spelling=spelling),
         rating=find_column(header, RATING, rating, spelling=spelling),
         date=find_column(header, DATE, date, spelling=spelling),
+        keep=kept_columns(header, keep),
     )

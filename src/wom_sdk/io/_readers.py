@@ -29,7 +29,7 @@ import itertools
 import json
 import re
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -37,7 +37,7 @@ from typing import IO, Any
 
 from .._exceptions import InputError
 from ..types import ReviewRecord
-from ._columns import ID, TEXT, Columns, is_column_name, resolve_columns
+from ._columns import ID, KEEP_ALL, TEXT, Columns, is_column_name, resolve_columns
 
 __all__ = [
     "FORMATS",
@@ -110,7 +110,7 @@ def _rating(value: Any) -> float | None:
 def _record(row: Mapping[str, Any], cols: Columns, number: int) -> ReviewRecord:
     text = row.get(cols.text)
     extra = {k: v for k, v in row.items()
-             if k not in cols.known and v not in (None, "") and isinstance(k, str)}
+             if isinstance(k, str) and cols.keeps(k) and v not in (None, "")}
     return ReviewRecord(
         id=(cell_text(row.get(cols.id)) if cols.id else None) or f"row-{number}",
         text="" if text is None else (text if isinstance(text, str) else str(text)),
@@ -373,9 +373,14 @@ def open_source(
     product_column: str | None = None,
     rating_column: str | None = None,
     date_column: str | None = None,
+    keep_columns: Sequence[str] = (KEEP_ALL,),
     stdin: IO[bytes] | None = None,
 ) -> ReviewSource:
-    """Open ``path`` (``-`` for standard input) and check its columns; records stream lazily."""
+    """Open ``path`` (``-`` for standard input) and check its columns; records stream lazily.
+
+    ``keep_columns``: which other columns go into each record's ``extra``
+    (``_columns.kept_columns``: names, "all" or "none"; empty: the recognised ones).
+    """
     rows = open_rows(path, fmt=fmt, stdin=stdin)
     try:
         if rows.format == "txt" or not rows.header:
@@ -385,7 +390,7 @@ def open_source(
         else:
             columns = resolve_columns(rows.header, text=text_column, id=id_column,
                                       product=product_column, rating=rating_column,
-                                      date=date_column)
+                                      date=date_column, keep=keep_columns)
     except BaseException:
         rows.close()
         raise

@@ -20,8 +20,12 @@ from functools import lru_cache, partial
 from ..io._results import ResultRecord
 from ..text._textnorm import normalize_match_text, normalize_term, primary_language
 from ..types import ReviewInsight
+from ._analysis import AnalysisAcc, AnalysisOptions
 from ._cluster import cluster_aspects
+from ._compare import Side, ThemeQuote
 from ._sampling import QuoteSample, TopCounter, quote_key
+from ._stats import MICRO as _MICRO
+from ._stats import micro as _micro
 from ._trend import Alert, TrendRule, WeekCount, detect_alerts, week_start
 from ._types import (
     AspectCluster,
@@ -55,15 +59,6 @@ _MAX_PRODUCTS = 1000
 _OVERFLOW_PRODUCT = "(other products)"
 _OVERFLOW_CATEGORY = "other (overflow)"
 _UNSPECIFIED_ASPECT = "(unspecified)"
-
-
-_MICRO = 1_000_000
-
-
-def _micro(value: float) -> int:
-    """Scores and ratings are summed as integers: float sums depend on the order of
-    the input, and the report must not (same reviews, same numbers, any order)."""
-    return round(value * _MICRO)
 
 
 def aspect_theme(aspect: str) -> str:
@@ -118,8 +113,10 @@ class Aggregator:
         quotes_per_category: int = 3,
         praise_quotes: int = 10,
         top_products: int = 20,
+        analysis: AnalysisOptions | None = None,
     ) -> None:
         self.trend_rule = trend_rule or TrendRule()
+        self.analysis = AnalysisAcc(analysis or AnalysisOptions())
         self.quotes_per_category = quotes_per_category
         self.praise_quotes = praise_quotes
         self.top_products = top_products
@@ -165,6 +162,7 @@ class Aggregator:
         for group in (product, week):
             if group is not None:
                 group.reviews += 1
+        side = self.analysis.side(record)
         if record.rating is not None:
             self._add_rating(record.rating, insight)
         if insight is None:
@@ -172,7 +170,7 @@ class Aggregator:
             self.failed_by_kind.add(kind or "error")
             return
         self.analyzed += 1
-        self._add_insight(record, insight, (product, week))
+        self._add_insight(record, insight, (product, week), side)
 
     def _add_rating(self, rating: float, insight: ReviewInsight | None) -> None:
         self.ratings[f"{rating:g}"] += 1
@@ -191,6 +189,7 @@ class Aggregator:
         record: ResultRecord,
         insight: ReviewInsight,
         groups: tuple[_GroupAcc | None, _GroupAcc | None],
+        side: Side | None = None,
     ) -> None:
         sentiment = insight.sentiment
         language = primary_language(insight.language)
@@ -218,6 +217,8 @@ class Aggregator:
 
         haystack = normalize_match_text(record.text) if record.text is not None else None
         seen: set[str] = set()
+        praised: set[str] = set()
+        quotes: list[ThemeQuote] = []  # the verbatim ones, for the analyses
         for complaint in insight.complaints:
             category = self._category(complaint.category)
             acc = self.categories[category]
@@ -229,18 +230,17 @@ class Aggregator:
             self.all_aspects.add(aspect)
             seen.add(category)
             if self._verbatim(complaint.quote, haystack):
-                acc.quotes.offer(
-                    quote_key(complaint.quote, 0),
-                    partial(
-                        Quote,
-                        complaint.quote.strip(),
-                        aspect,
-                        record.id,
-                        record.product,
-                        language,
-                        complaint.severity,
-                    ),
+                make = partial(
+                    Quote,
+                    complaint.quote.strip(),
+                    aspect,
+                    record.id,
+                    record.product,
+                    language,
+                    complaint.severity,
                 )
+                acc.quotes.offer(quote_key(complaint.quote, 0), make)
+                quotes.append(("complaint", category, complaint.quote, make))
         for category in seen:
             self.categories[category].reviews += 1
             for group in groups:
@@ -253,15 +253,17 @@ class Aggregator:
             aspect = aspect_theme(praise.aspect)
             self.praise_counts.add(aspect)
             sample = self.praise_best.setdefault(aspect, QuoteSample(1))
-            sample.offer(
-                quote_key(praise.quote, 0 if sentiment.label == "positive" else 1),
-                partial(Quote, praise.quote.strip(), aspect, record.id, record.product, language),
-            )
+            make = partial(Quote, praise.quote.strip(), aspect, record.id, record.product, language)
+            sample.offer(quote_key(praise.quote, 0 if sentiment.label == "positive" else 1), make)
+            praised.add(aspect)
+            quotes.append(("praise", aspect, praise.quote, make))
         if len(self.praise_best) > 2 * self.praise_counts.capacity:
             # Keep quote samples only for aspects the counter still tracks.
             self.praise_best = {
                 k: v for k, v in self.praise_best.items() if k in self.praise_counts.counts
             }
+        self.analysis.add(record, insight, side, complaints=seen, praise=praised, quotes=quotes,
+                          verbatim=partial(self._verbatim, haystack=haystack), language=language)
 
     def _verbatim(self, quote: str, haystack: str | None) -> bool:
         if haystack is None:
@@ -340,6 +342,11 @@ class Aggregator:
                 f"More than {_MAX_PRODUCTS} products: {self.product_overflow} reviews counted "
                 f"as '{_OVERFLOW_PRODUCT}'."
             )
+        drivers, comparison, needs = self.analysis.finish()
+        if comparison is not None and not comparison.groups:
+            seen = ", ".join(comparison.columns_seen) or "none"
+            notes.append(f"No review has a value for {comparison.by!r}, so there is no "
+                         f"comparison; columns kept in the results: {seen}.")
         return ReportData(
             totals=self._totals(),
             sentiment=self._sentiment(),
@@ -353,6 +360,9 @@ class Aggregator:
             praise=self._praise(),
             clusters=clusters,
             notes=tuple(notes),
+            drivers=drivers,
+            comparison=comparison,
+            needs=needs,
         )
 
     def _totals(self) -> Totals:

@@ -19,14 +19,24 @@ from typing import Any, Literal
 
 from ..io._results import RecordError, ResultRecord, coerce_record, read_results
 from ._aggregate import Aggregator
+from ._analysis import AnalysisOptions
+from ._compare import DEFAULT_FDR, DEFAULT_GROUPS
+from ._drivers import DEFAULT_MIN_REVIEWS, DEFAULT_RESAMPLES
 from ._trend import Alert, TrendRule
 from ._types import (
     AspectCluster,
     CategorySummary,
+    Comparison,
+    Driver,
+    DriverSummary,
+    GroupSummary,
+    NeedSegment,
+    NeedsSummary,
     ProductSummary,
     Quote,
     ReportData,
     SentimentSummary,
+    ThemeDifference,
     Totals,
     WeekSummary,
 )
@@ -35,7 +45,13 @@ __all__ = [
     "Alert",
     "AspectCluster",
     "CategorySummary",
+    "Comparison",
+    "Driver",
+    "DriverSummary",
     "EmbedFunction",
+    "GroupSummary",
+    "NeedSegment",
+    "NeedsSummary",
     "ProductSummary",
     "Quote",
     "RecordError",
@@ -43,10 +59,12 @@ __all__ = [
     "ReportData",
     "ResultRecord",
     "SentimentSummary",
+    "ThemeDifference",
     "Totals",
     "TrendRule",
     "WeekSummary",
     "build_report",
+    "drivers",
     "read_results",
 ]
 
@@ -101,6 +119,21 @@ class Report:
     def praise(self) -> tuple[Quote, ...]:
         return self.data.praise
 
+    @property
+    def drivers(self) -> tuple[Driver, ...]:
+        """What drives the rating: complaint themes fix first, then praise (``drivers()``)."""
+        return self.data.drivers.rows if self.data.drivers is not None else ()
+
+    @property
+    def comparison(self) -> Comparison | None:
+        """The groups of ``compare_by`` side by side (None without it)."""
+        return self.data.comparison
+
+    @property
+    def needs(self) -> NeedsSummary | None:
+        """Need segments (None when no review was analyzed with the needs section)."""
+        return self.data.needs
+
     def to_html(self) -> str:
         """One self-contained HTML page (needs matplotlib: the ``report`` extra)."""
         return self._render_html(fragment=False)
@@ -108,8 +141,9 @@ class Report:
     def to_markdown(self) -> str:
         """The same content as Markdown, without images (no matplotlib needed)."""
         from ._markdown import render_markdown
+        from ._markdown_analysis import analysis_markdown
 
-        return render_markdown(self.data, title=self.title)
+        return render_markdown(self.data, title=self.title, sections=analysis_markdown(self.data))
 
     def write(
         self, path: str | os.PathLike[str], format: Literal["html", "md"] | None = None
@@ -140,13 +174,18 @@ class Report:
         if self._charts is None:
             # Charts are the slow part; the page and the notebook fragment share them.
             from ._charts import render_charts
+            from ._charts_analysis import render_analysis_charts
             from ._fonts import find_cjk_font, missing_font_note
 
             font = find_cjk_font(self.font)
             self._font_notes = [] if font is not None else [missing_font_note(self.font)]
-            self._charts = render_charts(self.data, font)
+            self._charts = {**render_charts(self.data, font),
+                            **render_analysis_charts(self.data, font)}
+        from ._html_analysis import analysis_sections
+
         return render_html(
-            self.data, self._charts, title=self.title, notes=self._font_notes, fragment=fragment
+            self.data, self._charts, title=self.title, notes=self._font_notes, fragment=fragment,
+            sections=analysis_sections(self.data, self._charts),
         )
 
 
@@ -162,6 +201,13 @@ def build_report(
     top_products: int = 20,
     cluster_threshold: float = 0.8,
     cluster_max_aspects: int = 100,
+    compare_by: str | None = None,
+    us: str | None = None,
+    compare_groups: int = DEFAULT_GROUPS,
+    fdr: float = DEFAULT_FDR,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+    min_theme_reviews: int = DEFAULT_MIN_REVIEWS,
 ) -> Report:
     """Aggregate batch results into a ``Report``, in one streaming pass.
 
@@ -181,14 +227,27 @@ def build_report(
         top_products: products shown in the per-product table.
         cluster_threshold: cosine similarity at which an aspect joins a cluster.
         cluster_max_aspects: how many of the most frequent aspects are embedded.
+        compare_by: compare groups of reviews side by side: ``"product"``, or a
+            column kept in the results (``"brand"`` finds 品牌, Brand, ...).
+        us: the group that is "us" in the comparison; default the largest.
+        compare_groups: groups shown (us included); the rest are counted.
+        fdr: the false discovery rate of the comparison's tests (Benjamini-Hochberg).
+        resamples: bootstrap resamples of each driver's interval.
+        seed: the bootstrap's seed (same seed, same intervals).
+        min_theme_reviews: reviews a theme needs, with it and without it, to be a driver.
     """
     if isinstance(results, str | os.PathLike):
         results = read_results(results)
+    options = AnalysisOptions(
+        compare_by=compare_by, us=us, compare_groups=compare_groups, fdr=fdr,
+        resamples=resamples, seed=seed, min_theme_reviews=min_theme_reviews,
+    )
     aggregator = Aggregator(
         trend_rule=trend_rule,
         quotes_per_category=quotes_per_category,
         praise_quotes=praise_quotes,
         top_products=top_products,
+        analysis=options,
     )
     for item in results:
         aggregator.add(coerce_record(item))
@@ -196,3 +255,29 @@ def build_report(
         embed=embed, cluster_threshold=cluster_threshold, cluster_max_aspects=cluster_max_aspects
     )
     return Report(data, title=title, font=font)
+
+
+def drivers(
+    results: Iterable[Any] | str | os.PathLike[str],
+    *,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+    min_reviews: int = DEFAULT_MIN_REVIEWS,
+) -> list[Driver]:
+    """What drives the rating: each theme's frequency and impact, "fix first" order.
+
+    One row per complaint theme (most harmful first), then per praised aspect
+    (most valuable first): reviews with it, their share, the mean star rating
+    (sentiment score when fewer than half the reviews are rated) with and
+    without it, the difference with a bootstrap 95% interval, and
+    ``priority = impact x share``. Rows are frozen dataclasses:
+    ``pandas.DataFrame(drivers(results))`` makes a table of them.
+
+    Args:
+        results: as ``build_report`` takes them (a JSONL path, records, results).
+        resamples: bootstrap resamples per interval (seeded: the same every run).
+        seed: the bootstrap's seed.
+        min_reviews: reviews a theme needs, with it and without it, to be measured.
+    """
+    report = build_report(results, resamples=resamples, seed=seed, min_theme_reviews=min_reviews)
+    return list(report.drivers)

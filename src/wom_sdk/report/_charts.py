@@ -25,7 +25,7 @@ from ._types import ReportData
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["render_charts"]
+__all__ = ["COLORS", "integer_ticks", "png", "render_charts", "short", "style"]
 
 COLORS = {
     "positive": "#2e9e6b",
@@ -248,3 +248,7 @@ def _weeks(data: ReportData) -> str:
     )
     fig.legend(loc="outside lower center", frameon=False, fontsize=8, ncols=5)
     return _png(fig)
+
+
+#: The building blocks, for the modules that draw more charts (``_charts_analysis``).
+integer_ticks, png, short, style = _integer_ticks, _png, _short, _style

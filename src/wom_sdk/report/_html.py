@@ -22,9 +22,13 @@ __all__ = [
     "PRODUCT_COLUMNS",
     "aspects_text",
     "cluster_row",
+    "esc",
+    "html_table",
+    "img",
     "num",
     "pct",
     "product_row",
+    "quote_html",
     "render_html",
     "span",
 ]
@@ -184,15 +188,20 @@ def render_html(
     title: str,
     notes: Sequence[str] = (),
     fragment: bool = False,
+    sections: Sequence[tuple[str, str, str]] = (),
 ) -> str:
-    """The report as an HTML document (or a ``<div>`` for Jupyter with ``fragment``)."""
+    """The report as an HTML document (or a ``<div>`` for Jupyter with ``fragment``).
+
+    ``sections``: (id, title, HTML) of more sections, placed after the complaints.
+    """
     t, s = data.totals, data.sentiment
+    nav = [*_SECTIONS[:3], *((key, title) for key, title, _ in sections), *_SECTIONS[3:]]
     parts: list[str] = [
         f"<style>{_CSS}</style>" if fragment else "",
         "<div class='wom-report'>",
         f"<header><h1>{_e(title)}</h1>",
         f"<p class='sub'>{t.reviews:,} reviews · {_e(span(data))} · made with wom-sdk</p>",
-        "<nav>" + "".join(f"<a href='#wom-{k}'>{_e(v)}</a>" for k, v in _SECTIONS) + "</nav>",
+        "<nav>" + "".join(f"<a href='#wom-{k}'>{_e(v)}</a>" for k, v in nav) + "</nav>",
         "</header>",
     ]
     for note in (*notes, *data.notes):
@@ -320,6 +329,7 @@ def render_html(
             )
         )
     parts.append("</section>")
+    parts += [html_ for _, _, html_ in sections]
 
     # Products
     parts.append("<section id='wom-products'><h2>Products</h2>")
@@ -451,3 +461,6 @@ METHOD_NOTES = (
     "width); representative quotes are chosen deterministically (smallest hash of the text, "
     "preferring 4–160 characters), not by a model.",
 )
+
+#: The building blocks, for the modules that render more sections (``_html_analysis``).
+esc, html_table, img, quote_html = _e, _table, _img, _quote_html

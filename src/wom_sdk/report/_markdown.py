@@ -22,7 +22,7 @@ from ._html import (
 )
 from ._types import Quote, ReportData
 
-__all__ = ["render_markdown"]
+__all__ = ["md_quote", "md_table", "render_markdown"]
 
 
 def _md(value: object) -> str:
@@ -46,8 +46,13 @@ def _md_quote(q: Quote) -> str:
     return f"> “{_md(q.text)}”  \n> <sub>{_md(' · '.join(meta))}</sub>\n"
 
 
-def render_markdown(data: ReportData, *, title: str, notes: Sequence[str] = ()) -> str:
-    """The report as Markdown: the same numbers and quotes, text histograms instead of charts."""
+def render_markdown(
+    data: ReportData, *, title: str, notes: Sequence[str] = (), sections: Sequence[str] = ()
+) -> str:
+    """The report as Markdown: the same numbers and quotes, text histograms instead of charts.
+
+    ``sections``: more sections (Markdown text), placed after the complaints.
+    """
     t, s = data.totals, data.sentiment
     out = [f"# {title}", "", f"{t.reviews:,} reviews · {span(data)} · made with wom-sdk", ""]
     out += [f"> **Note:** {n}\n" for n in (*notes, *data.notes)]
@@ -115,6 +120,7 @@ def render_markdown(data: ReportData, *, title: str, notes: Sequence[str] = ()) 
     if data.clusters is not None:
         out += ["### Aspect clusters (embedding similarity)", ""]
         out += _md_table(CLUSTER_COLUMNS, [cluster_row(cl) for cl in data.clusters])
+    out += list(sections)
     if data.products:
         out += ["## Products", ""]
         out += _md_table(PRODUCT_COLUMNS, [product_row(p) for p in data.products])
@@ -164,3 +170,7 @@ def render_markdown(data: ReportData, *, title: str, notes: Sequence[str] = ()) 
         "",
     ]
     return "\n".join(out)
+
+
+#: The building blocks, for the modules that render more sections (``_markdown_analysis``).
+md_table, md_quote = _md_table, _md_quote

@@ -18,6 +18,7 @@ EXPECTED = {
     "InputError", "PricesError", "OutputBusyError", "LocalServerError", "LocalExtraMissingError",
     "BadRequestError", "UnsupportedFeatureError", "PermissionDeniedError", "NotFoundError",
     "UnprocessableEntityError", "IncompatibleEndpointError",
+    "Need", "NEED_TAGS",
 }
 
 
@@ -63,7 +64,7 @@ def test_version_has_one_home() -> None:
 #: The analyzers' public methods (and properties); the async twin has ``aiter_many``
 #: and ``aclose`` where the sync one has ``iter_many`` and ``close``.
 ANALYZER_METHODS = {
-    "analyze", "sentiment", "complaints", "suggest_reply", "embed", "analyze_many",
+    "analyze", "sentiment", "complaints", "suggest_reply", "needs", "embed", "analyze_many",
     "analyze_dataframe", "model", "base_url", "limiter", "usage", "structured_output_modes",
 }
 

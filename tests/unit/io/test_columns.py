@@ -9,14 +9,20 @@ import pytest
 from fakeserver import wom_responder
 from wom_sdk import InputError
 from wom_sdk.io._columns import (
+    BRAND,
+    CHANNEL,
     DATE,
+    GROUP_ROLES,
     ID,
     LABEL,
     PRODUCT,
     RATING,
+    SHOP,
     TEXT,
     TEXT_COLUMNS,
     find_column,
+    group_role,
+    kept_columns,
     normalize_name,
     require_column,
     resolve_columns,
@@ -68,7 +74,7 @@ def test_a_required_column_that_is_missing_names_the_option_and_the_names_tried(
 
 def test_roles_do_not_share_names() -> None:
     # A name in two roles would make one column play both.
-    roles = (TEXT, ID, PRODUCT, RATING, DATE, LABEL)
+    roles = (TEXT, ID, PRODUCT, RATING, DATE, LABEL, *GROUP_ROLES)
     names = [n for role in roles for n in role.candidates]
     assert len(names) == len(set(names))
     for role in roles:  # and every candidate is in the form it is compared in
@@ -81,3 +87,41 @@ def test_analyze_many_knows_the_same_text_names_in_dicts() -> None:
     assert [r.record.text for r in results] == ["电池不行", "Great food."]
     assert all(r.insight is not None for r in results)
     assert results[0].record.extra == {"编号": "A1"}  # ids in dicts go by "id" only
+
+
+HEADER = ["编号", "评论", "品牌", "店铺名称", "Sales Channel", "平台", "买家昵称", "手机号"]
+
+
+def test_brand_shop_and_channel_are_recognised_in_chinese_and_english() -> None:
+    assert find_column(HEADER, BRAND) == "品牌"
+    assert find_column(HEADER, SHOP) == "店铺名称"
+    assert find_column(HEADER, CHANNEL) == "平台"  # "Sales Channel" is no known name
+    assert find_column(["Brand", "Store", "Platform"], SHOP) == "Store"
+    assert group_role("brand") is BRAND
+    assert group_role("品牌") is BRAND
+    assert group_role(" Shop ") is SHOP
+    assert group_role("渠道") is CHANNEL
+    assert group_role("region") is None
+
+
+def test_by_default_only_the_recognised_other_columns_are_kept() -> None:
+    cols = resolve_columns(HEADER, keep=())
+    assert cols.keep == {"品牌", "店铺名称", "平台"}
+    assert [c for c in HEADER if cols.keeps(c)] == ["品牌", "店铺名称", "平台"]
+    assert not cols.keeps("评论")  # a role's own column never goes to extra
+
+
+def test_named_columns_are_kept_too_all_keeps_all_none_keeps_none() -> None:
+    assert kept_columns(HEADER, ["sales channel"]) == {"品牌", "店铺名称", "平台", "Sales Channel"}
+    assert kept_columns(HEADER, ["ALL"]) is None
+    assert kept_columns(HEADER, ["none"]) == frozenset()
+    # The Python default keeps everything, as before.
+    assert resolve_columns(HEADER).keep is None
+
+
+def test_a_kept_column_that_is_not_there_or_none_with_names_is_an_error() -> None:
+    with pytest.raises(InputError, match=re.escape(
+            "--keep-columns 'email' is not a column of the input; columns: '编号'")):
+        kept_columns(HEADER, ["email"])
+    with pytest.raises(InputError, match="cannot be combined"):
+        kept_columns(HEADER, ["none", "品牌"])
