@@ -12,6 +12,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "EMBEDDING_BATCH_SIZE",
     "EMBEDDING_BATCH_TOKENS",
+    "EXIT_BUDGET",
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
@@ -52,6 +53,9 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 #: Usage error: bad arguments, or an input that cannot be read as asked. argparse's own.
 EXIT_USAGE = 2
+#: Stopped at the budget (`wom analyze --budget`): what finished is kept, the
+#: reviews not done are not in the output; the same command continues.
+EXIT_BUDGET = 3
 #: Interrupted by Ctrl-C: 128 + SIGINT, the shell's convention. What finished is kept.
 EXIT_INTERRUPTED = 130
 

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from ._budget import Budget
 from ._cache import ResponseCache, open_cache
 from ._config import resolve_settings
 from ._constants import (
@@ -37,6 +38,7 @@ from ._exceptions import APIStatusError, ConfigurationError, InvalidReviewError,
 from ._llm import (
     ChatRequest,
     ChatResponse,
+    Embedded,
     EmbeddingRequest,
     EndpointMemory,
     Mode,
@@ -48,11 +50,13 @@ from ._llm import (
     response_from_completion,
     vectors_from_response,
 )
+from ._observe import Observer
 from ._outputs import ValidationContext, schema_for, schema_text_for, strict_schema_for
 from ._prompts import PromptLibrary, boundary_for, leak_markers
 from ._ratelimit import RateLimiter, Reservation
 from ._retry import RetryPolicy, tenacity_kwargs
 from ._tasks import TASKS, Finishing, Task
+from .events import Event
 from .text._clean import DEFAULT_MAX_CHARS, CleanedReview, clean_review
 from .text._guard import ReplyPolicy, detect_language
 from .text._redact import Redacted, Redactor
@@ -116,6 +120,8 @@ class AnalyzerCore:
         cache: str | Path | ResponseCache | None = None,
         default_headers: dict[str, str] | None = None,
         http_client: Any = None,
+        on_event: Callable[[Event], None] | None = None,
+        prices: str | Path | None = None,
     ) -> None:
         self._settings = resolve_settings(model=model, api_key=api_key, base_url=base_url)
         if max_reasks < 0:
@@ -154,6 +160,8 @@ class AnalyzerCore:
         self._client_lock = threading.Lock()
         self._usage_lock = threading.Lock()
         self._usage = Usage()
+        self._obs = Observer(on_event, model=self.model, base_url=self.base_url)
+        self._prices = prices  # read when a budget needs them (a bad file fails that call)
 
     # -- introspection ---------------------------------------------------------------
     @property
@@ -321,6 +329,7 @@ class AnalyzerCore:
             sampling=sampling,
             max_output_tokens=max_output_tokens or self.max_output_tokens,
             max_reasks=self.max_reasks,
+            on_reask=self._obs.reasked,
         )
 
     # -- turning answers into results --------------------------------------------------
@@ -366,10 +375,7 @@ class AnalyzerCore:
         results = outcome.output.results
         n = max(1, len(results))
         # The request's cost is shared evenly; the analyzer's own total stays exact.
-        share = Usage(
-            prompt_tokens=outcome.usage.prompt_tokens // n,
-            completion_tokens=outcome.usage.completion_tokens // n,
-        )
+        share = outcome.usage.split(n)
         got: dict[str, ReviewInsight] = {}
         for k, item in enumerate(results):
             prep = pack.items[item.id]
@@ -383,17 +389,14 @@ class AnalyzerCore:
         return got
 
     # -- bookkeeping around one HTTP exchange ------------------------------------------
-    def _count(self, requests: int, prompt_tokens: int, completion_tokens: int = 0) -> None:
-        usage = Usage(
-            requests=requests, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
-        )
+    def _count(self, usage: Usage) -> None:
         with self._usage_lock:
             self._usage = self._usage + usage
 
     def _count_response(self, resp: ChatResponse) -> None:
         # A cached answer cost nothing now: the analyzer's total is what was paid.
         if not resp.cached:
-            self._count(1, resp.prompt_tokens, resp.completion_tokens)
+            self._count(resp.usage)
 
     def _cache_key(self, req: ChatRequest) -> str:
         material = self._settings.endpoint + "\n" + req.cache_key_material()
@@ -403,6 +406,7 @@ class AnalyzerCore:
         if self._cache is None:
             return None
         hit = self._cache.get(self._cache_key(req))
+        self._obs.cache_hit(hit is not None)
         return ChatResponse.from_json(hit) if hit is not None else None
 
     def _cache_put(self, req: ChatRequest, resp: ChatResponse) -> None:
@@ -410,14 +414,30 @@ class AnalyzerCore:
         if self._cache is not None and resp.finish_reason in ("stop", None) and not resp.refusal:
             self._cache.set(self._cache_key(req), resp.to_json())
 
+    def _output_cap(self, req: ChatRequest | EmbeddingRequest) -> int:
+        """The answer tokens a request may use: what providers reserve, and bill at most."""
+        p = req.params
+        cap = p.get("max_completion_tokens", p.get("max_tokens", self.max_output_tokens))
+        return 0 if isinstance(req, EmbeddingRequest) else int(cap)
+
+    def _budget(self, max_cost_usd: float | None) -> Budget | None:
+        """A batch's budget; ``ConfigurationError`` if it cannot be kept."""
+        return None if max_cost_usd is None else Budget.for_model(
+            max_cost_usd, self._prices, self.model, self.base_url, self._obs.budget_reached)
+
+    def _sending(self, req: Any, attempt: Any, resv: Reservation, budget: Budget | None) -> Any:
+        """One attempt's scope: the budget's hold on it, its events and span."""
+        return self._obs.request(req, attempt.retry_state.attempt_number, resv.delay,
+                                 self._limiter, budget, self._output_cap(req))
+
     def _on_response(
         self, req: ChatRequest, completion: Any, headers: Any, resv: Reservation
     ) -> ChatResponse:
-        self._limiter.observe(headers)
+        self._obs.observe_limits(self._limiter, headers)
         resp = response_from_completion(completion, headers)
         # The provider charged the prompt plus this request's own max_tokens (a
         # pack reserves one answer per review), not the analyzer's default.
-        charged = resp.prompt_tokens + int(req.params.get("max_tokens", self.max_output_tokens))
+        charged = resp.prompt_tokens + self._output_cap(req)
         self._limiter.reconcile(resv, charged if resp.prompt_tokens else None)
         return resp
 
@@ -426,7 +446,8 @@ class AnalyzerCore:
         if mapped is None:
             raise exc
         if isinstance(mapped, APIStatusError) and mapped.status_code == 429:
-            self._limiter.penalize(mapped.retry_after)
+            cooldown = self._limiter.penalize(mapped.retry_after)
+            self._obs.throttled(mapped.retry_after, cooldown)
         return mapped
 
     def _openai_kwargs(self) -> dict[str, Any]:
@@ -450,7 +471,8 @@ class AnalyzerCore:
             # A probe of an output mode the endpoint rejects falls back at once.
             return req.probing and isinstance(exc, APIStatusError) and rejects_mode(exc)
 
-        return tenacity_kwargs(self._retry, no_retry=no_retry)
+        return {**tenacity_kwargs(self._retry, no_retry=no_retry),
+                "before_sleep": self._obs.before_sleep}
 
     # -- embeddings ----------------------------------------------------------------------
     def _embedding_requests(
@@ -463,12 +485,12 @@ class AnalyzerCore:
 
     def _on_embeddings(
         self, req: EmbeddingRequest, response: Any, headers: Any, resv: Reservation
-    ) -> list[list[float]]:
+    ) -> Embedded:
         self._limiter.observe(headers)
-        vectors, tokens = vectors_from_response(response, req, headers)
-        self._limiter.reconcile(resv, tokens)
-        self._count(1, tokens)
-        return vectors
+        got = vectors_from_response(response, req, headers)
+        self._limiter.reconcile(resv, got.usage.prompt_tokens)
+        self._count(got.usage)
+        return got
 
 
 def _unchanged(text: str) -> str:

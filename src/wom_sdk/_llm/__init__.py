@@ -38,7 +38,7 @@ from ._chat import (
     converse,
     response_from_completion,
 )
-from ._embeddings import EmbeddingRequest, embedding_requests, vectors_from_response
+from ._embeddings import Embedded, EmbeddingRequest, embedding_requests, vectors_from_response
 from ._errors import map_openai_error
 from ._modes import LADDER, EndpointMemory, Mode, rejects_mode
 
@@ -46,6 +46,7 @@ __all__ = [
     "LADDER",
     "ChatRequest",
     "ChatResponse",
+    "Embedded",
     "EmbeddingRequest",
     "EndpointMemory",
     "Mode",

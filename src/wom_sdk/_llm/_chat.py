@@ -56,6 +56,11 @@ class ChatResponse:
     headers: Mapping[str, str] = field(default_factory=dict)
     request_id: str | None = None
     cached: bool = False
+    #: parts of completion_tokens / prompt_tokens (see ``types.Usage``)
+    reasoning_tokens: int = 0
+    cached_tokens: int = 0
+    #: the model that answered, as the endpoint names it (a dated version, say)
+    response_model: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -64,7 +69,21 @@ class ChatResponse:
             "finish_reason": self.finish_reason,
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
+            "reasoning_tokens": self.reasoning_tokens,
+            "cached_tokens": self.cached_tokens,
         }
+
+    @property
+    def usage(self) -> Usage:
+        """What this answer cost (nothing new when it came from the response cache)."""
+        return Usage(
+            requests=0 if self.cached else 1,
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            reasoning_tokens=self.reasoning_tokens,
+            cached_tokens=self.cached_tokens,
+            cached=self.cached,
+        )
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], *, cached: bool = True) -> ChatResponse:
@@ -75,6 +94,8 @@ class ChatResponse:
             finish_reason=data.get("finish_reason"),
             prompt_tokens=int(data.get("prompt_tokens") or 0),
             completion_tokens=int(data.get("completion_tokens") or 0),
+            reasoning_tokens=int(data.get("reasoning_tokens") or 0),
+            cached_tokens=int(data.get("cached_tokens") or 0),
             cached=cached,
         )
 
@@ -95,6 +116,8 @@ class TaskCall:
     sampling: dict[str, Any]
     max_output_tokens: int
     max_reasks: int
+    #: told of each re-ask: (task, answers so far, validation errors, only quotes were wrong)
+    on_reask: Callable[[str, int, list[str], bool], None] | None = None
 
 
 @dataclass
@@ -171,12 +194,7 @@ def converse(
             memory.confirm(key, mode)
             confirmed = True
         answers += 1
-        usage = usage + Usage(
-            requests=0 if response.cached else 1,
-            prompt_tokens=response.prompt_tokens,
-            completion_tokens=response.completion_tokens,
-            cached=response.cached,
-        )
+        usage = usage + response.usage
         raw = response.content or ""
         if response.refusal:
             raise RefusalError(
@@ -227,6 +245,8 @@ def converse(
                     attempts=answers,
                     usage=usage,
                 ) from None
+            if call.on_reask is not None:
+                call.on_reask(call.task, answers, invalid.errors, invalid.grounding_only)
             messages = [
                 *messages,
                 {"role": "assistant", "content": raw[:4000]},
@@ -276,6 +296,7 @@ def response_from_completion(completion: Any, headers: Mapping[str, str]) -> Cha
     usage = read_field(completion, "usage")
     prompt = read_field(usage, "prompt_tokens") if usage is not None else None
     completion_tokens = read_field(usage, "completion_tokens") if usage is not None else None
+    reasoning, cached = _token_details(usage)
     return ChatResponse(
         content=content,
         refusal=read_field(message, "refusal"),
@@ -287,4 +308,40 @@ def response_from_completion(completion: Any, headers: Mapping[str, str]) -> Cha
         else estimate_tokens(content or ""),
         headers=dict(headers),
         request_id=headers.get("x-request-id"),
+        reasoning_tokens=reasoning,
+        cached_tokens=cached,
+        response_model=_text_or_none(read_field(completion, "model")),
     )
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _token_details(usage: Any) -> tuple[int, int]:
+    """(reasoning tokens, cached prompt tokens) of a completion's ``usage``; 0 if not said.
+
+    OpenAI: ``completion_tokens_details.reasoning_tokens`` and
+    ``prompt_tokens_details.cached_tokens``, both parts of the totals
+    (https://platform.openai.com/docs/api-reference/chat/object#chat/object-usage).
+    DeepSeek reports its context cache as ``prompt_cache_hit_tokens`` (+
+    ``prompt_cache_miss_tokens`` = ``prompt_tokens``) instead
+    (https://api-docs.deepseek.com/guides/kv_cache).
+    """
+    if usage is None:
+        return 0, 0
+    out = read_field(usage, "completion_tokens_details")
+    inp = read_field(usage, "prompt_tokens_details")
+    reasoning = read_field(out, "reasoning_tokens") if out is not None else None
+    cached = read_field(inp, "cached_tokens") if inp is not None else None
+    if not cached:
+        cached = read_field(usage, "prompt_cache_hit_tokens")
+    return _count(reasoning), _count(cached)
+
+
+def _count(value: Any) -> int:
+    # Sparse or odd servers send null, floats or strings here: none of it may break an answer.
+    try:
+        return max(0, int(value)) if value is not None else 0
+    except (TypeError, ValueError):
+        return 0

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-from .._constants import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from .._constants import EXIT_BUDGET, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from .._exceptions import ConfigurationError, InputError, PricesError, WomError
 
 if TYPE_CHECKING:
@@ -61,10 +61,11 @@ def exit_status(error: WomError) -> int:
 
 
 def exit_status_help(*, ok: str, failed: str,
-                     interrupted: str = "interrupted (Ctrl-C)") -> str:
+                     interrupted: str = "interrupted (Ctrl-C)", budget: str | None = None) -> str:
     """The ``--help`` epilog that lists the exit statuses, in each command's words."""
+    stopped = f"; {EXIT_BUDGET} {budget}" if budget is not None else ""
     return (f"exit status: {EXIT_OK} {ok}; {EXIT_FAILED} {failed}; {EXIT_USAGE} usage error "
-            f"(bad arguments, or an input that cannot be read); {EXIT_INTERRUPTED} "
+            f"(bad arguments, or an input that cannot be read){stopped}; {EXIT_INTERRUPTED} "
             f"{interrupted}")
 
 
