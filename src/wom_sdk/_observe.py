@@ -26,6 +26,7 @@ Development), https://github.com/open-telemetry/semantic-conventions/blob/v1.41.
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 import time
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
 __all__ = ["Observer", "RequestScope", "TaskScope", "error_kind", "observed", "step"]
 
 _log = logging.getLogger("wom_sdk")
+#: Loggers by name (``logging.getLogger`` takes a lock per call: too dear per request).
+_logger = functools.cache(logging.getLogger)
 _DEBUG = logging.DEBUG
 #: The level of each event's log line; the others are DEBUG.
 _LEVELS: dict[type[ev.Event], int] = {ev.BudgetReached: logging.WARNING}
@@ -68,11 +71,12 @@ _PROVIDERS = (
 )
 
 _otel_api: Any = None  # the opentelemetry.trace module once looked for; False: not installed
+_no_sdk: tuple[type, ...] = ()  # the API's providers that never record
 
 
 def _trace() -> Any:
     """``opentelemetry.trace``, or None when the package is not installed (looked for once)."""
-    global _otel_api
+    global _otel_api, _no_sdk
     if _otel_api is None:
         try:
             from opentelemetry import trace
@@ -80,6 +84,7 @@ def _trace() -> Any:
             _otel_api = False
         else:
             _otel_api = trace
+            _no_sdk = (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
     return _otel_api or None
 
 
@@ -129,19 +134,24 @@ class Observer:
         """
         if self._on_event is not None:
             return True
-        if logging.getLogger(event_type.logger).isEnabledFor(_LEVELS.get(event_type, _DEBUG)):
+        if _logger(event_type.logger).isEnabledFor(_LEVELS.get(event_type, _DEBUG)):
             return True
-        return on_span and self._tracer is not None and _trace().get_current_span().is_recording()
+        return on_span and self._tracing() and _trace().get_current_span().is_recording()
+
+    def _tracing(self) -> bool:
+        """Whether spans may record: the API is installed and an SDK is configured (cheap)."""
+        return self._tracer is not None and not isinstance(_trace().get_tracer_provider(),
+                                                           _no_sdk)
 
     def emit(self, event: ev.Event, span_attributes: dict[str, Any] | None = None) -> None:
         """Log ``event``, give it to ``on_event``, add it to the current span."""
-        logger = logging.getLogger(event.logger)
+        logger = _logger(event.logger)
         level = _LEVELS.get(type(event), _DEBUG)
         if logger.isEnabledFor(level):
             logger.log(level, "%s", event)
         if self._on_event is not None:
             self._call(event)
-        if self._tracer is not None and span_attributes is not None:
+        if span_attributes is not None and self._tracing():
             span = _trace().get_current_span()
             if span.is_recording():
                 span.add_event(f"wom.{_snake(type(event).__name__)}", span_attributes)
@@ -179,7 +189,7 @@ class Observer:
         before = (limiter.requests_per_minute, limiter.tokens_per_minute)
         limiter.observe(headers)
         after = (limiter.requests_per_minute, limiter.tokens_per_minute)
-        log = logging.getLogger("wom_sdk.ratelimit")
+        log = _logger("wom_sdk.ratelimit")
         if after != before and log.isEnabledFor(_DEBUG):
             log.debug("limits learned from x-ratelimit headers: %s requests/min, "
                       "%s tokens/min", *after)
@@ -189,7 +199,7 @@ class Observer:
             self.emit(ev.CacheHit(self._model), {})
 
     def reasked(self, task: str, answers: int, errors: list[str], grounding_only: bool) -> None:
-        validation = logging.getLogger("wom_sdk.validation")
+        validation = _logger("wom_sdk.validation")
         if validation.isEnabledFor(_DEBUG):
             # DEBUG only: the errors quote the model's answer (review text, maybe).
             validation.debug("%s: validation errors: %s", task, "; ".join(errors)[:1000])
@@ -297,7 +307,7 @@ class TaskScope:
 
     def __enter__(self) -> TaskScope:
         obs = self._obs
-        if obs._tracer is not None:
+        if obs._tracing():
             attrs = {"wom.task": self._call.task, "wom.reviews": self._reviews,
                      "gen_ai.request.model": self._call.model, **obs._server}
             self._span = obs._start_span(f"wom.{self._call.task}", "INTERNAL", attrs)
@@ -386,7 +396,7 @@ class RequestScope:
         if obs.listening(ev.RequestSent, on_span=False):
             obs.emit(ev.RequestSent(self._op, model, self._attempt, self._mode,
                                     req.estimated_tokens))
-        if obs._tracer is not None:
+        if obs._tracing():
             attrs: dict[str, Any] = {"gen_ai.operation.name": self._op,
                                      "gen_ai.request.model": model, **obs._server,
                                      "wom.attempt": self._attempt}
