@@ -314,7 +314,7 @@ class AsyncReviewAnalyzer(AnalyzerCore):
                             **kw: Any) -> PackAnswer:
         pack = self._prepare_pack(records, **kw)
         done = await self._run(pack.call, budget) if len(pack.items) > 1 else None
-        return (self._finish_pack(pack, done) if done else {}), pack.invalid
+        return (self._finish_pack(pack, done) if done is not None else {}), pack.invalid
 
     # -- the public tasks ----------------------------------------------------------------
     async def analyze(self, text: str, *, product: str | None = None,

@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 
 from . import events as ev
 from ._budget import BudgetExhausted
-from ._exceptions import APIStatusError, WomError
+from ._exceptions import APIStatusError, ConfigurationError, WomError
 from ._llm import ChatRequest, advance, converse
 from .types import Usage
 
@@ -108,6 +108,8 @@ class Observer:
 
     def __init__(self, on_event: Callable[[ev.Event], None] | None, *, model: str,
                  base_url: str | None) -> None:
+        if on_event is not None and not callable(on_event):
+            raise ConfigurationError(f"on_event must be a callable, got {on_event!r}")
         self._on_event = on_event
         self._callback_failed = False
         trace = _trace()

@@ -37,13 +37,23 @@ KEY = "sk" + "-otel-planted-SECRET-0123456789"
 _EXPORTER = InMemorySpanExporter()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def provider() -> Iterator[None]:
+    """An SDK tracer provider for this module only, as an application would configure it."""
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(_EXPORTER))
+    trace.set_tracer_provider(provider)
+    yield
+    provider.shutdown()
+    # The API lets a process set its provider once; undo it as opentelemetry-python's
+    # own tests do (opentelemetry-test-utils, globals_test.reset_trace_globals), so that
+    # the rest of the suite runs as without an SDK.
+    trace._TRACER_PROVIDER_SET_ONCE = trace.Once()  # type: ignore[attr-defined]
+    trace._TRACER_PROVIDER = None  # type: ignore[attr-defined]
+
+
 @pytest.fixture(autouse=True)
-def spans() -> Iterator[InMemorySpanExporter]:
-    # The global provider can be set once per process: set it once, clear it per test.
-    if not isinstance(trace.get_tracer_provider(), TracerProvider):
-        provider = TracerProvider()
-        provider.add_span_processor(SimpleSpanProcessor(_EXPORTER))
-        trace.set_tracer_provider(provider)
+def spans(provider: None) -> Iterator[InMemorySpanExporter]:
     _EXPORTER.clear()
     with set_testing(True):
         yield _EXPORTER
