@@ -26,7 +26,14 @@ time; the full tree goes to ``benchmarks/results/overhead_profile.txt``.
 ``--proposed`` times the SDK once more with those fixes proposed in
 ``benchmarks/README.md`` that it does not have yet, applied at runtime.
 
+``--observe`` times the SDK while someone listens: ``events`` (an ``on_event``
+callback that does nothing), ``otel`` (an OpenTelemetry SDK tracer provider whose
+spans go nowhere: span creation and attributes are paid, no export) or ``all``
+(both, and the ``wom_sdk`` loggers at DEBUG into a NullHandler). Results go to
+``overhead_observe_<mode>.json``.
+
     python benchmarks/overhead.py --n 500 --warmup 50 --repeats 5 --profile --proposed
+    python benchmarks/overhead.py --n 500 --warmup 50 --repeats 5 --observe all
 """
 
 from __future__ import annotations
@@ -200,6 +207,22 @@ def sdk_hotspots(analyzer: Any, texts: list[str], top: int) -> tuple[list[dict[s
     return rows[:top], text
 
 
+def observing(mode: str) -> dict[str, Any]:
+    """The analyzer's arguments (and the process's set-up) for ``--observe mode``."""
+    if mode in ("otel", "all"):
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace import TracerProvider
+
+        trace.set_tracer_provider(TracerProvider())  # records spans, exports none
+    if mode == "all":
+        import logging
+
+        logger = logging.getLogger("wom_sdk")
+        logger.setLevel(logging.DEBUG)
+        logger.propagate = False  # the package's NullHandler only: formatting is paid
+    return {"on_event": lambda event: None} if mode in ("events", "all") else {}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=500, help="measured requests per loop")
@@ -210,6 +233,8 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=25, help="hotspots kept in the JSON")
     parser.add_argument("--proposed", action="store_true",
                         help="also time the SDK with the proposed fixes it lacks applied")
+    parser.add_argument("--observe", choices=("off", "events", "otel", "all"), default="off",
+                        help="time the SDK with events, OpenTelemetry spans and DEBUG logs on")
     parser.add_argument("--source", choices=("datasets", "examples"), default="datasets",
                         help="reviews: the shared datasets (default) or examples/reviews.csv")
     args = parser.parse_args()
@@ -227,7 +252,8 @@ def main() -> int:
 
     with ServerProcess("--responder", "wom", "--latency", "0", "--model", MODEL) as server:
         raw = openai.OpenAI(base_url=server.base_url, api_key="test")
-        sdk = ReviewAnalyzer(model=MODEL, api_key="test", base_url=server.base_url)
+        sdk = ReviewAnalyzer(model=MODEL, api_key="test", base_url=server.base_url,
+                             **observing(args.observe))
 
         def raw_call(params: dict[str, Any]) -> Any:
             return raw.chat.completions.create(**params)
@@ -283,8 +309,10 @@ def main() -> int:
         "server_stats": server.stats,
         "environment": env,
     }
+    result["observe"] = args.observe
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "overhead.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    name = "overhead.json" if args.observe == "off" else f"overhead_observe_{args.observe}.json"
+    (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     if profile_text:
         (RESULTS / "overhead_profile.txt").write_text(profile_text, encoding="utf-8")
 

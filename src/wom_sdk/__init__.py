@@ -6,9 +6,14 @@
 
 Importing the package is cheap: openai, jinja2, tenacity and httpx2 are loaded
 when the first analyzer needs them (redis when a Redis limiter is made).
+
+What an analyzer does is told through the ``wom_sdk`` loggers, ``on_event=``
+(``wom_sdk.events``) and OpenTelemetry spans (the ``otel`` extra).
 """
 
 from __future__ import annotations
+
+import logging as _logging
 
 from ._cache import ResponseCache, SQLiteCache
 from ._client import AsyncReviewAnalyzer, ReviewAnalyzer
@@ -54,6 +59,10 @@ from .types import (
     Sentiment,
     Usage,
 )
+
+# A library's loggers stay quiet until the application configures logging
+# (https://docs.python.org/3/howto/logging.html#configuring-logging-for-a-library).
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())
 
 #: The one home of the version: pyproject.toml reads it from here (hatch dynamic version).
 __version__ = "0.1.0"

@@ -8,6 +8,9 @@ two drivers differ only in how they wait: threads for ``ReviewAnalyzer`` (so the
 sync API works inside a notebook's running event loop), tasks for
 ``AsyncReviewAnalyzer``.
 
+With a ``Budget``, a request that would pass it is not sent (``BudgetExhausted``):
+the unit it belongs to ends without results, and no new unit is started.
+
 Concurrency is not a fixed guess: the shared rate limiter decides when each
 request starts, and the number of reviews in flight is only capped
 (``max_concurrency``). Until the limiter knows a rate (configured, or learned
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures as cf
+import contextvars
 from collections.abc import (
     AsyncIterator,
     Awaitable,
@@ -30,6 +34,7 @@ from collections.abc import (
 )
 from typing import Any
 
+from ._budget import Budget, BudgetExhausted
 from ._exceptions import APIError, InvalidReviewError, OutputError, WomError
 from .io._columns import TEXT_COLUMNS
 from .types import BatchResult, ErrorInfo, ReviewInsight, ReviewRecord
@@ -136,6 +141,10 @@ def _limit(rate_known: Callable[[], bool], max_concurrency: int) -> int:
     return max_concurrency if rate_known() else min(max_concurrency, WARMUP_CONCURRENCY)
 
 
+def _spent(budget: Budget | None) -> bool:
+    return budget is not None and budget.exhausted
+
+
 def _pack_fallback(exc: BaseException) -> bool:
     # A pack the model could not answer is retried review by review; an
     # endpoint that is down fails every review of the pack alike.
@@ -151,6 +160,8 @@ def _unit_sync(
     if len(unit) > 1:
         try:
             got, invalid = analyze_pack([r for _, r in unit])
+        except BudgetExhausted:
+            return out
         except Exception as e:
             if not _pack_fallback(e):
                 return [_failed(i, r, e) for i, r in unit]
@@ -161,6 +172,8 @@ def _unit_sync(
     for i, r in pending:
         try:
             out.append(_ok(i, r, analyze_one(r)))
+        except BudgetExhausted:
+            break  # not done: left out, so that a re-run does it
         except Exception as e:
             out.append(_failed(i, r, e))
     return out
@@ -174,6 +187,7 @@ def iter_batch(
     rate_known: Callable[[], bool],
     pack: int = 1,
     max_concurrency: int | None = None,
+    budget: Budget | None = None,
 ) -> Iterator[tuple[int, BatchResult]]:
     """(input index, result) pairs as they complete; memory bounded by concurrency.
 
@@ -185,15 +199,19 @@ def iter_batch(
     pool = cf.ThreadPoolExecutor(max_workers=cap, thread_name_prefix="wom")
     running: set[cf.Future[list[tuple[int, BatchResult]]]] = set()
     finished = False
+    # Each unit runs in a copy of the caller's context, as asyncio tasks do: the
+    # caller's OpenTelemetry span is the parent of the reviews' spans.
+    caller = contextvars.copy_context()
     try:
         exhausted = False
         while running or not exhausted:
             while not exhausted and len(running) < _limit(rate_known, cap):
-                unit = next(units, None)
+                unit = None if _spent(budget) else next(units, None)
                 if unit is None:
                     exhausted = True
                     break
-                running.add(pool.submit(_unit_sync, unit, analyze_one, analyze_pack))
+                running.add(pool.submit(caller.copy().run, _unit_sync, unit, analyze_one,
+                                        analyze_pack))
             if not running:
                 break
             done, running = cf.wait(running, return_when=cf.FIRST_COMPLETED)
@@ -215,6 +233,8 @@ async def _unit_async(
     if len(unit) > 1:
         try:
             got, invalid = await analyze_pack([r for _, r in unit])
+        except BudgetExhausted:
+            return out
         except Exception as e:
             if not _pack_fallback(e):
                 return [_failed(i, r, e) for i, r in unit]
@@ -225,6 +245,8 @@ async def _unit_async(
     for i, r in pending:
         try:
             out.append(_ok(i, r, await analyze_one(r)))
+        except BudgetExhausted:
+            break
         except Exception as e:
             out.append(_failed(i, r, e))
     return out
@@ -238,6 +260,7 @@ async def aiter_batch(
     rate_known: Callable[[], bool],
     pack: int = 1,
     max_concurrency: int | None = None,
+    budget: Budget | None = None,
 ) -> AsyncIterator[tuple[int, BatchResult]]:
     """Async twin of ``iter_batch``."""
     cap = max_concurrency or DEFAULT_MAX_CONCURRENCY
@@ -247,7 +270,7 @@ async def aiter_batch(
     try:
         while running or not exhausted:
             while not exhausted and len(running) < _limit(rate_known, cap):
-                unit = next(units, None)
+                unit = None if _spent(budget) else next(units, None)
                 if unit is None:
                     exhausted = True
                     break

@@ -12,10 +12,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterat
 from typing import Any, cast
 
 from ._batch import PackAnswer, ReviewInput, aiter_batch, in_order, iter_batch
+from ._budget import Budget
 from ._core import AnalyzerCore, Prepared
-from ._exceptions import APIStatusError
-from ._llm import ChatRequest, ChatResponse, EmbeddingRequest, TaskCall, TaskOutcome, advance
-from ._llm import converse as _converse
+from ._llm import ChatRequest, ChatResponse, EmbeddingRequest, TaskCall, TaskOutcome
+from ._observe import step
 from .io._dataframe import records_from_frame, to_frame
 from .types import (
     BatchResult,
@@ -81,6 +81,8 @@ class ReviewAnalyzer(AnalyzerCore):
             that ours are the only ones; then pass no ``api_key`` / ``base_url`` /
             ``default_headers`` / ``http_client``. Closing the analyzer leaves it open.
         include: optional sections of every ``analyze`` (batches too), e.g. ``("needs",)``.
+        on_event: called with each ``wom_sdk.events.Event``; what it raises is logged only.
+        prices: a price file for budgets (default ``WOM_PRICES``, then genai-prices' data).
     """
 
     def _get_client(self) -> Any:
@@ -108,52 +110,52 @@ class ReviewAnalyzer(AnalyzerCore):
         self.close()
 
     def _request(self, req: ChatRequest | EmbeddingRequest, create: Callable[..., Any],
-                 done: Callable[..., Any]) -> Any:
+                 done: Callable[..., Any], budget: Budget | None = None) -> Any:
         """One request, retried: wait for the limiter, send, map errors, book the answer."""
         import tenacity
 
         for attempt in tenacity.Retrying(**self._retrying_kwargs(req)):
             with attempt:
                 resv = self._limiter.acquire(req.estimated_tokens)
-                try:
-                    raw = create(**req.params)
-                    parsed = raw.parse()
-                except Exception as e:
-                    raise self._on_error(e, req) from e
-                result = done(req, parsed, raw.headers, resv)
+                with self._sending(req, attempt, resv, budget) as sent:
+                    try:
+                        raw = create(**req.params)
+                        parsed = raw.parse()
+                    except Exception as e:
+                        raise self._on_error(e, req) from e
+                    result = sent.result = done(req, parsed, raw.headers, resv)
         return result
 
-    def _send(self, req: ChatRequest) -> ChatResponse:
+    def _send(self, req: ChatRequest, budget: Budget | None) -> ChatResponse:
         hit = self._cache_get(req)
         if hit is not None:
             return hit
         chat = self._get_client().chat.completions.with_raw_response
-        resp: ChatResponse = self._request(req, chat.create, self._on_response)
+        resp: ChatResponse = self._request(req, chat.create, self._on_response, budget)
         self._cache_put(req, resp)
         return resp
 
-    def _run(self, call: TaskCall) -> TaskOutcome:
+    def _run(self, call: TaskCall, budget: Budget | None = None) -> TaskOutcome:
         with self._memory.probe_gate((call.endpoint, call.model)):
-            gen = _converse(call, self._memory)
-            step = advance(gen)
-            while isinstance(step, ChatRequest):
+            steps = self._obs.dialogue(call, self._memory, self._count_response)
+            req = step(steps)
+            while isinstance(req, ChatRequest):
                 try:
-                    resp = self._send(step)
-                except APIStatusError as e:
-                    step = advance(gen, error=e)
-                    continue
-                self._count_response(resp)
-                step = advance(gen, resp)
-            return step
+                    got: ChatResponse | BaseException = self._send(req, budget)
+                except BaseException as e:  # the dialogue decides: adapt, or end (and say so)
+                    got = e
+                req = step(steps, got)
+            return req
 
-    def _do(self, prep: Prepared) -> Any:
+    def _do(self, prep: Prepared, budget: Budget | None = None) -> Any:
         assert prep.call is not None
-        return self._finish(prep, self._run(prep.call))
+        return self._finish(prep, self._run(prep.call, budget))
 
-    def _analyze_pack(self, records: Sequence[ReviewRecord], **kw: Any) -> PackAnswer:
+    def _analyze_pack(self, records: Sequence[ReviewRecord], budget: Budget | None = None,
+                      **kw: Any) -> PackAnswer:
         pack = self._prepare_pack(records, **kw)
         # With fewer than two reviews left there is nothing to share: they go one by one.
-        got = self._finish_pack(pack, self._run(pack.call)) if len(pack.items) > 1 else {}
+        got = self._finish_pack(pack, self._run(pack.call, budget)) if len(pack.items) > 1 else {}
         return got, pack.invalid
 
     # -- the public tasks ----------------------------------------------------------------
@@ -207,14 +209,14 @@ class ReviewAnalyzer(AnalyzerCore):
         api = self._get_client().embeddings.with_raw_response
         vectors: list[list[float]] = []
         for req in self._embedding_requests(texts, model, dimensions):
-            vectors += self._request(req, api.create, self._on_embeddings)
+            vectors += self._request(req, api.create, self._on_embeddings).vectors
         return vectors
 
     def analyze_many(self, reviews: Iterable[ReviewInput], *, pack: int = 1,
                      max_concurrency: int | None = None,
                      on_result: Callable[[BatchResult], None] | None = None,
                      brand_voice: str | None = None, categories: Sequence[str] | None = None,
-                     ) -> list[BatchResult]:
+                     max_cost_usd: float | None = None) -> list[BatchResult]:
         """Analyze many reviews; results in input order, one failure never stops the rest.
 
         Args:
@@ -223,9 +225,13 @@ class ReviewAnalyzer(AnalyzerCore):
             pack: send up to this many short reviews per request (cheaper prompts).
             max_concurrency: cap on reviews in flight; the rate limiter sets the pace.
             on_result: called with each result as it completes (progress, streaming).
+            max_cost_usd: spend at most this (US dollars): no request that could pass
+                it is sent. Reviews not done by then are not in the results (a WARNING and
+                a ``BudgetReached`` event say so); an unknown price: ``ConfigurationError``.
         """
         pairs = self.iter_many(reviews, pack=pack, max_concurrency=max_concurrency,
-                               brand_voice=brand_voice, categories=categories)
+                               brand_voice=brand_voice, categories=categories,
+                               max_cost_usd=max_cost_usd)
         return in_order(pairs, on_result)
 
     def analyze_dataframe(self, df: Any, *, text_column: str, id_column: str | None = None,
@@ -245,14 +251,17 @@ class ReviewAnalyzer(AnalyzerCore):
 
     def iter_many(self, reviews: Iterable[ReviewInput], *, pack: int = 1,
                   max_concurrency: int | None = None, brand_voice: str | None = None,
-                  categories: Sequence[str] | None = None) -> Iterator[tuple[int, BatchResult]]:
+                  categories: Sequence[str] | None = None, max_cost_usd: float | None = None,
+                  ) -> Iterator[tuple[int, BatchResult]]:
         """(input index, result) pairs as they complete; reads ``reviews`` lazily."""
         kw: dict[str, Any] = {"brand_voice": brand_voice, "categories": categories}
+        budget = self._budget(max_cost_usd)
         return iter_batch(
-            reviews,
-            analyze_one=lambda r: self.analyze(r.text, product=r.product, rating=r.rating, **kw),
-            analyze_pack=lambda records: self._analyze_pack(records, **kw),
-            rate_known=self._rate_known, pack=pack, max_concurrency=max_concurrency)
+            reviews, analyze_one=lambda r: self._do(self._prepare(
+                "analyze", r.text, product=r.product, rating=r.rating, **kw), budget),
+            analyze_pack=lambda records: self._analyze_pack(records, budget, **kw),
+            rate_known=self._rate_known, pack=pack, max_concurrency=max_concurrency,
+            budget=budget)
 
 
 class AsyncReviewAnalyzer(AnalyzerCore):
@@ -288,52 +297,53 @@ class AsyncReviewAnalyzer(AnalyzerCore):
         await self.aclose()
 
     async def _request(self, req: ChatRequest | EmbeddingRequest,
-                       create: Callable[..., Awaitable[Any]], done: Callable[..., Any]) -> Any:
+                       create: Callable[..., Awaitable[Any]], done: Callable[..., Any],
+                       budget: Budget | None = None) -> Any:
         """One request, retried: wait for the limiter, send, map errors, book the answer."""
         import tenacity
 
         async for attempt in tenacity.AsyncRetrying(**self._retrying_kwargs(req)):
             with attempt:
                 resv = await self._limiter.aacquire(req.estimated_tokens)
-                try:
-                    raw = await create(**req.params)
-                    parsed = raw.parse()
-                except Exception as e:
-                    raise self._on_error(e, req) from e
-                result = done(req, parsed, raw.headers, resv)
+                with self._sending(req, attempt, resv, budget) as sent:
+                    try:
+                        raw = await create(**req.params)
+                        parsed = raw.parse()
+                    except Exception as e:
+                        raise self._on_error(e, req) from e
+                    result = sent.result = done(req, parsed, raw.headers, resv)
         return result
 
-    async def _send(self, req: ChatRequest) -> ChatResponse:
+    async def _send(self, req: ChatRequest, budget: Budget | None) -> ChatResponse:
         hit = self._cache_get(req)
         if hit is not None:
             return hit
         chat = self._get_client().chat.completions.with_raw_response
-        resp: ChatResponse = await self._request(req, chat.create, self._on_response)
+        resp: ChatResponse = await self._request(req, chat.create, self._on_response, budget)
         self._cache_put(req, resp)
         return resp
 
-    async def _run(self, call: TaskCall) -> TaskOutcome:
+    async def _run(self, call: TaskCall, budget: Budget | None = None) -> TaskOutcome:
         async with self._memory.aprobe_gate((call.endpoint, call.model)):
-            gen = _converse(call, self._memory)
-            step = advance(gen)
-            while isinstance(step, ChatRequest):
+            steps = self._obs.dialogue(call, self._memory, self._count_response)
+            req = step(steps)
+            while isinstance(req, ChatRequest):
                 try:
-                    resp = await self._send(step)
-                except APIStatusError as e:
-                    step = advance(gen, error=e)
-                    continue
-                self._count_response(resp)
-                step = advance(gen, resp)
-            return step
+                    got: ChatResponse | BaseException = await self._send(req, budget)
+                except BaseException as e:
+                    got = e
+                req = step(steps, got)
+            return req
 
-    async def _do(self, prep: Prepared) -> Any:
+    async def _do(self, prep: Prepared, budget: Budget | None = None) -> Any:
         assert prep.call is not None
-        return self._finish(prep, await self._run(prep.call))
+        return self._finish(prep, await self._run(prep.call, budget))
 
-    async def _analyze_pack(self, records: Sequence[ReviewRecord], **kw: Any) -> PackAnswer:
+    async def _analyze_pack(self, records: Sequence[ReviewRecord], budget: Budget | None = None,
+                            **kw: Any) -> PackAnswer:
         pack = self._prepare_pack(records, **kw)
-        got = self._finish_pack(pack, await self._run(pack.call)) if len(pack.items) > 1 else {}
-        return got, pack.invalid
+        done = await self._run(pack.call, budget) if len(pack.items) > 1 else None
+        return (self._finish_pack(pack, done) if done is not None else {}), pack.invalid
 
     # -- the public tasks ----------------------------------------------------------------
     async def analyze(self, text: str, *, product: str | None = None,
@@ -375,18 +385,19 @@ class AsyncReviewAnalyzer(AnalyzerCore):
         api = self._get_client().embeddings.with_raw_response
         vectors: list[list[float]] = []
         for req in self._embedding_requests(texts, model, dimensions):
-            vectors += await self._request(req, api.create, self._on_embeddings)
+            vectors += (await self._request(req, api.create, self._on_embeddings)).vectors
         return vectors
 
     async def analyze_many(self, reviews: Iterable[ReviewInput], *, pack: int = 1,
                            max_concurrency: int | None = None,
                            on_result: Callable[[BatchResult], None] | None = None,
-                           brand_voice: str | None = None,
-                           categories: Sequence[str] | None = None) -> list[BatchResult]:
+                           brand_voice: str | None = None, categories: Sequence[str] | None = None,
+                           max_cost_usd: float | None = None) -> list[BatchResult]:
         """Async twin of ``ReviewAnalyzer.analyze_many``."""
         pairs = []
         async for pair in self.aiter_many(reviews, pack=pack, max_concurrency=max_concurrency,
-                                          brand_voice=brand_voice, categories=categories):
+                                          brand_voice=brand_voice, categories=categories,
+                                          max_cost_usd=max_cost_usd):
             if on_result is not None:
                 on_result(pair[1])
             pairs.append(pair)
@@ -409,12 +420,14 @@ class AsyncReviewAnalyzer(AnalyzerCore):
 
     def aiter_many(self, reviews: Iterable[ReviewInput], *, pack: int = 1,
                    max_concurrency: int | None = None, brand_voice: str | None = None,
-                   categories: Sequence[str] | None = None,
+                   categories: Sequence[str] | None = None, max_cost_usd: float | None = None,
                    ) -> AsyncIterator[tuple[int, BatchResult]]:
-        """(input index, result) pairs as they complete; reads ``reviews`` lazily."""
+        """Async twin of ``ReviewAnalyzer.iter_many``."""
         kw: dict[str, Any] = {"brand_voice": brand_voice, "categories": categories}
+        budget = self._budget(max_cost_usd)
         return aiter_batch(
-            reviews,
-            analyze_one=lambda r: self.analyze(r.text, product=r.product, rating=r.rating, **kw),
-            analyze_pack=lambda records: self._analyze_pack(records, **kw),
-            rate_known=self._rate_known, pack=pack, max_concurrency=max_concurrency)
+            reviews, analyze_one=lambda r: self._do(self._prepare(
+                "analyze", r.text, product=r.product, rating=r.rating, **kw), budget),
+            analyze_pack=lambda records: self._analyze_pack(records, budget, **kw),
+            rate_known=self._rate_known, pack=pack, max_concurrency=max_concurrency,
+            budget=budget)

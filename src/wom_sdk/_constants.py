@@ -15,6 +15,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "EMBEDDING_BATCH_SIZE",
     "EMBEDDING_BATCH_TOKENS",
+    "EXIT_BUDGET",
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
     "EXIT_NEW_ALERTS",
@@ -92,8 +93,11 @@ EXIT_FAILED = 1
 #: Usage error: bad arguments, or an input that cannot be read as asked. argparse's own.
 EXIT_USAGE = 2
 #: `wom alerts` only: something new was raised (0 then means nothing new), so that cron
-#: or a CI job can act on the status alone. 3: the first status no other command uses.
+#: or a CI job can act on the status alone. 3: no other command uses it.
 EXIT_NEW_ALERTS = 3
+#: `wom analyze` only: stopped at the budget (`wom analyze --budget`): what finished is kept, the
+#: reviews not done are not in the output; the same command continues.
+EXIT_BUDGET = 4
 #: Interrupted by Ctrl-C: 128 + SIGINT, the shell's convention. What finished is kept.
 EXIT_INTERRUPTED = 130
 

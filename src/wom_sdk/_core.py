@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from ._budget import Budget
 from ._cache import ResponseCache, open_cache
 from ._config import KeyProvider, resolve_settings
 from ._connection import make_openai_client, vetoes_retry
@@ -39,6 +40,7 @@ from ._exceptions import APIStatusError, ConfigurationError, InvalidReviewError,
 from ._llm import (
     ChatRequest,
     ChatResponse,
+    Embedded,
     EmbeddingRequest,
     EndpointMemory,
     Mode,
@@ -50,11 +52,13 @@ from ._llm import (
     vectors_from_response,
 )
 from ._needs import NEED_TAGS
+from ._observe import Observer
 from ._outputs import ValidationContext, schema_for, schema_text_for, strict_schema_for
 from ._prompts import PromptLibrary, boundary_for, leak_markers
 from ._ratelimit import LimiterSpec, RateLimiter, Reservation, limiter_for
 from ._retry import RetryPolicy, tenacity_kwargs
 from ._tasks import TASKS, Finishing, Task, analyze_task, check_sections
+from .events import Event
 from .text._clean import DEFAULT_MAX_CHARS, CleanedReview, clean_review
 from .text._guard import ReplyPolicy, detect_language
 from .text._redact import Redacted, Redactor
@@ -127,6 +131,8 @@ class AnalyzerCore:
         reasoning_effort: ReasoningEffort | None = None,
         client: Any = None,
         include: Sequence[str] = (),
+        on_event: Callable[[Event], None] | None = None,
+        prices: str | Path | None = None,
     ) -> None:
         if client is not None and (api_key is not None or base_url is not None
                                    or http_client is not None or default_headers):
@@ -179,6 +185,8 @@ class AnalyzerCore:
         self._client_lock = threading.Lock()
         self._usage_lock = threading.Lock()
         self._usage = Usage()
+        self._obs = Observer(on_event, model=self.model, base_url=self.base_url)
+        self._prices = prices  # read when a budget needs them (a bad file fails that call)
         # Last: a Redis limiter connects (and fails fast) only once everything else is valid.
         try:
             self._limiter, self._owns_limiter = limiter_for(
@@ -374,6 +382,7 @@ class AnalyzerCore:
             max_output_tokens=max_output_tokens or self.max_output_tokens,
             max_reasks=self.max_reasks,
             user_set=frozenset(user_set),
+            on_reask=self._obs.reasked,
         )
 
     # -- turning answers into results --------------------------------------------------
@@ -419,10 +428,7 @@ class AnalyzerCore:
         results = outcome.output.results
         n = max(1, len(results))
         # The request's cost is shared evenly; the analyzer's own total stays exact.
-        share = Usage(
-            prompt_tokens=outcome.usage.prompt_tokens // n,
-            completion_tokens=outcome.usage.completion_tokens // n,
-        )
+        share = outcome.usage.split(n)
         got: dict[str, ReviewInsight] = {}
         for k, item in enumerate(results):
             prep = pack.items[item.id]
@@ -436,17 +442,14 @@ class AnalyzerCore:
         return got
 
     # -- bookkeeping around one HTTP exchange ------------------------------------------
-    def _count(self, requests: int, prompt_tokens: int, completion_tokens: int = 0) -> None:
-        usage = Usage(
-            requests=requests, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
-        )
+    def _count(self, usage: Usage) -> None:
         with self._usage_lock:
             self._usage = self._usage + usage
 
     def _count_response(self, resp: ChatResponse) -> None:
         # A cached answer cost nothing now: the analyzer's total is what was paid.
         if not resp.cached:
-            self._count(1, resp.prompt_tokens, resp.completion_tokens)
+            self._count(resp.usage)
 
     def _cache_key(self, req: ChatRequest) -> str:
         material = self._settings.endpoint + "\n" + req.cache_key_material()
@@ -456,6 +459,7 @@ class AnalyzerCore:
         if self._cache is None:
             return None
         hit = self._cache.get(self._cache_key(req))
+        self._obs.cache_hit(hit is not None)
         return ChatResponse.from_json(hit) if hit is not None else None
 
     def _cache_put(self, req: ChatRequest, resp: ChatResponse) -> None:
@@ -463,14 +467,30 @@ class AnalyzerCore:
         if self._cache is not None and resp.finish_reason in ("stop", None) and not resp.refusal:
             self._cache.set(self._cache_key(req), resp.to_json())
 
+    def _output_cap(self, req: ChatRequest | EmbeddingRequest) -> int:
+        """The answer tokens a request may use: what providers reserve, and bill at most."""
+        if isinstance(req, EmbeddingRequest):
+            return 0
+        return req.max_output or self.max_output_tokens
+
+    def _budget(self, max_cost_usd: float | None) -> Budget | None:
+        """A batch's budget; ``ConfigurationError`` if it cannot be kept."""
+        return None if max_cost_usd is None else Budget.for_model(
+            max_cost_usd, self._prices, self.model, self.base_url, self._obs.budget_reached)
+
+    def _sending(self, req: Any, attempt: Any, resv: Reservation, budget: Budget | None) -> Any:
+        """One attempt's scope: the budget's hold on it, its events and span."""
+        return self._obs.request(req, attempt.retry_state.attempt_number, resv.delay,
+                                 self._limiter, budget, self._output_cap(req))
+
     def _on_response(
         self, req: ChatRequest, completion: Any, headers: Any, resv: Reservation
     ) -> ChatResponse:
-        self._limiter.observe(headers)
+        self._obs.observe_limits(self._limiter, headers)
         resp = response_from_completion(completion, headers, url=self._settings.endpoint)
         # The provider charged the prompt plus this request's own output cap (a
         # pack reserves one answer per review), not the analyzer's default.
-        charged = resp.prompt_tokens + (req.max_output or self.max_output_tokens)
+        charged = resp.prompt_tokens + self._output_cap(req)
         self._limiter.reconcile(resv, charged if resp.prompt_tokens else None)
         return resp
 
@@ -483,7 +503,8 @@ class AnalyzerCore:
         if mapped is None:
             raise exc
         if isinstance(mapped, APIStatusError) and mapped.status_code == 429:
-            self._limiter.penalize(mapped.retry_after)
+            cooldown = self._limiter.penalize(mapped.retry_after)
+            self._obs.throttled(mapped.retry_after, cooldown)
         return mapped
 
     def _openai_client(self, *, async_: bool) -> Any:
@@ -495,7 +516,8 @@ class AnalyzerCore:
         def no_retry(exc: BaseException) -> bool:
             return vetoes_retry(exc, probing=req.probing, params=req.params)
 
-        return tenacity_kwargs(self._retry, no_retry=no_retry)
+        return {**tenacity_kwargs(self._retry, no_retry=no_retry),
+                "before_sleep": self._obs.before_sleep}
 
     # -- embeddings ----------------------------------------------------------------------
     def _embedding_requests(
@@ -508,12 +530,12 @@ class AnalyzerCore:
 
     def _on_embeddings(
         self, req: EmbeddingRequest, response: Any, headers: Any, resv: Reservation
-    ) -> list[list[float]]:
+    ) -> Embedded:
         self._limiter.observe(headers)
-        vectors, tokens = vectors_from_response(response, req, headers)
-        self._limiter.reconcile(resv, tokens)
-        self._count(1, tokens)
-        return vectors
+        got = vectors_from_response(response, req, headers)
+        self._limiter.reconcile(resv, got.usage.prompt_tokens)
+        self._count(got.usage)
+        return got
 
 
 def _unchanged(text: str) -> str:

@@ -78,6 +78,9 @@ class WomError(Exception):
 
     #: short machine-readable name, used in batch output (``{"error": {"kind": ...}}``)
     kind: str = "error"
+    #: the tokens and requests spent before the failure (answers that did not
+    #: validate, a re-ask cut by a server error); None when nothing was paid
+    usage: Usage | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -85,7 +88,11 @@ class WomError(Exception):
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serializable description (batch output, logs)."""
-        return {"kind": self.kind, "type": type(self).__name__, "message": self.message}
+        d: dict[str, Any] = {"kind": self.kind, "type": type(self).__name__,
+                             "message": self.message}
+        if self.usage is not None:
+            d["usage"] = self.usage.model_dump()
+        return d
 
 
 class ConfigurationError(WomError):
@@ -260,7 +267,7 @@ class OutputError(WomError):
         super().__init__(message)
         self.raw_output = raw_output
         self.attempts = attempts
-        self.usage = usage if usage is not None else Usage()
+        self.usage: Usage = usage if usage is not None else Usage()
 
     def to_dict(self) -> dict[str, Any]:
         d = super().to_dict()

@@ -66,6 +66,8 @@ class ValidationContext:
     final: bool = False
     warnings: list[str] = field(default_factory=list)
     grounding_failed: bool = False
+    #: items dropped by the lenient last validation (their quote is not in the review)
+    dropped: int = 0
     #: for packed requests: review id -> review text, and warnings per id
     pack: dict[str, str] | None = None
     item_warnings: dict[str, list[str]] = field(default_factory=dict)
@@ -123,6 +125,7 @@ def _ground_items(items: list[Any], what: str, ctx: ValidationContext) -> list[A
                 f"these {what} quotes are not verbatim text of the review: {listed}. "
                 "Copy each quote exactly from the review, or leave the item out"
             )
+        ctx.dropped += len(bad)
         ctx.warnings.append(
             f"dropped {len(bad)} {what} item(s) whose quote is not in the review: {listed}"
         )
@@ -297,6 +300,7 @@ class PackOut(_Out):
             except ValueError as e:
                 errors.append(f"review {item.id}: {e}")
             ctx.grounding_failed |= sub.grounding_failed
+            ctx.dropped += sub.dropped
             ctx.item_warnings.setdefault(item.id, []).extend(sub.warnings)
             kept.append(item)
         if errors:

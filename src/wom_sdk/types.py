@@ -74,11 +74,19 @@ class _Result(BaseModel):
 
 
 class Usage(_Result):
-    """Tokens and requests spent on one result, every attempt and re-ask included."""
+    """Tokens and requests spent on one result, every attempt and re-ask included.
+
+    ``cached_tokens`` are the part of ``prompt_tokens`` the provider served from its
+    prompt cache (billed cheaper), ``reasoning_tokens`` the part of
+    ``completion_tokens`` a reasoning model spent thinking (billed as output, never
+    shown). ``cached`` says the whole answer came from wom-sdk's own response cache.
+    """
 
     requests: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    reasoning_tokens: int = 0
+    cached_tokens: int = 0
     cached: bool = False
 
     @property
@@ -90,7 +98,18 @@ class Usage(_Result):
             requests=self.requests + other.requests,
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
             completion_tokens=self.completion_tokens + other.completion_tokens,
+            reasoning_tokens=self.reasoning_tokens + other.reasoning_tokens,
+            cached_tokens=self.cached_tokens + other.cached_tokens,
             cached=self.cached and other.cached,
+        )
+
+    def split(self, n: int) -> Usage:
+        """An even share of the tokens for one of ``n`` results (no requests: those stay whole)."""
+        return Usage(
+            prompt_tokens=self.prompt_tokens // n,
+            completion_tokens=self.completion_tokens // n,
+            reasoning_tokens=self.reasoning_tokens // n,
+            cached_tokens=self.cached_tokens // n,
         )
 
 
@@ -230,6 +249,8 @@ class ErrorInfo(_Result):
     status_code: int | None = None
     request_id: str | None = None
     attempts: int | None = None
+    #: what the review spent before it failed (answers that did not validate, re-asks)
+    usage: Usage | None = None
 
     def _summary(self) -> str:
         return f"{self.kind}: {self.message[:80]!r}"

@@ -42,7 +42,7 @@ from ._chat import (
     converse,
     response_from_completion,
 )
-from ._embeddings import EmbeddingRequest, embedding_requests, vectors_from_response
+from ._embeddings import Embedded, EmbeddingRequest, embedding_requests, vectors_from_response
 from ._errors import map_openai_error
 from ._modes import LADDER, EndpointMemory, Fallback, Mode
 from ._params import ParamRules, is_reasoning_model
@@ -52,6 +52,7 @@ __all__ = [
     "LADDER",
     "ChatRequest",
     "ChatResponse",
+    "Embedded",
     "EmbeddingRequest",
     "EndpointMemory",
     "Fallback",

@@ -70,6 +70,11 @@ class ChatResponse:
     cached: bool = False
     #: the answer came as a tool call (``content`` holds its arguments)
     tool_call: bool = False
+    #: parts of completion_tokens / prompt_tokens (see ``types.Usage``)
+    reasoning_tokens: int = 0
+    cached_tokens: int = 0
+    #: the model that answered, as the endpoint names it (a dated version, say)
+    response_model: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -79,7 +84,21 @@ class ChatResponse:
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "tool_call": self.tool_call,
+            "reasoning_tokens": self.reasoning_tokens,
+            "cached_tokens": self.cached_tokens,
         }
+
+    @property
+    def usage(self) -> Usage:
+        """What this answer cost (nothing new when it came from the response cache)."""
+        return Usage(
+            requests=0 if self.cached else 1,
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            reasoning_tokens=self.reasoning_tokens,
+            cached_tokens=self.cached_tokens,
+            cached=self.cached,
+        )
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], *, cached: bool = True) -> ChatResponse:
@@ -90,6 +109,8 @@ class ChatResponse:
             finish_reason=data.get("finish_reason"),
             prompt_tokens=int(data.get("prompt_tokens") or 0),
             completion_tokens=int(data.get("completion_tokens") or 0),
+            reasoning_tokens=int(data.get("reasoning_tokens") or 0),
+            cached_tokens=int(data.get("cached_tokens") or 0),
             cached=cached,
             tool_call=bool(data.get("tool_call")),
         )
@@ -114,10 +135,8 @@ class TaskCall:
     max_reasks: int
     #: the names in ``sampling`` the caller set: never dropped silently
     user_set: frozenset[str] = frozenset()
-    #: told of each step the dialogue takes besides answering: ``notify(event, details)``
-    #: with event "mode_fallback", "param_adapted", "truncation_retry" or "reask"
-    #: (the seam for logging and events; None: nobody listens)
-    notify: Callable[[str, dict[str, Any]], None] | None = None
+    #: told of each re-ask: (task, answers so far, validation errors, only quotes were wrong)
+    on_reask: Callable[[str, int, list[str], bool], None] | None = None
 
 
 @dataclass
@@ -199,11 +218,6 @@ def _unsupported(
     )
 
 
-def _notify(call: TaskCall, event: str, **details: Any) -> None:
-    if call.notify is not None:
-        call.notify(event, {"task": call.task, "model": call.model, **details})
-
-
 def _ignored_format(raw: str) -> bool:
     """Whether an answer to a strict format shows the endpoint ignored it: no JSON at all.
 
@@ -240,15 +254,12 @@ def converse(
                                        call.user_set)
                 if adapted is None:
                     raise _unsupported(call, rejection.param, exc, rejection.message[:300]) from exc
-                _notify(call, "param_adapted", param=rejection.param, code=rejection.code,
-                        token_param=adapted.token_param, dropped=sorted(adapted.dropped))
                 rules = adapted  # the same request again, phrased as the endpoint wants
                 continue
             if rejection.kind is Rejected.OUTPUT_MODE:
                 if request.probing:
                     why = Fallback.FAILED if exc.status_code >= 500 else Fallback.REJECTED
                     if memory.downgrade(key, mode, why) is not None:
-                        _notify(call, "mode_fallback", left=mode.value, why=why.value)
                         mode, confirmed = memory.get(key)
                         messages = call.render(mode) + messages[2:]
                         continue
@@ -260,12 +271,7 @@ def converse(
                     ) from exc
             raise
         answers += 1
-        usage = usage + Usage(
-            requests=0 if response.cached else 1,
-            prompt_tokens=response.prompt_tokens,
-            completion_tokens=response.completion_tokens,
-            cached=response.cached,
-        )
+        usage = usage + response.usage
         raw = response.content or ""
         if response.refusal:
             raise RefusalError(
@@ -288,7 +294,6 @@ def converse(
                 # model may have spent its budget thinking); one cut short of it (a
                 # provider's hiccup) is asked again as it was. Both are paid for.
                 scale = 2 if response.completion_tokens >= budget * 0.9 else 0
-                _notify(call, "truncation_retry", cap=budget, larger=scale == 2)
                 continue
             raise TruncatedOutputError(
                 f"the answer was cut at {request.rules.token_param}={budget}, also when asked "
@@ -306,7 +311,6 @@ def converse(
             # The same request goes out again in the next mode (not a re-ask).
             and memory.downgrade(key, mode, Fallback.IGNORED) is not None
         ):
-            _notify(call, "mode_fallback", left=mode.value, why=Fallback.IGNORED.value)
             mode, confirmed = memory.get(key)
             messages = call.render(mode) + messages[2:]
             continue
@@ -340,7 +344,8 @@ def converse(
                     usage=usage,
                 ) from None
             reasks += 1
-            _notify(call, "reask", errors=invalid.errors[:5])
+            if call.on_reask is not None:
+                call.on_reask(call.task, answers, invalid.errors, invalid.grounding_only)
             messages = [
                 *messages,
                 {"role": "assistant", "content": raw[:4000]},
@@ -419,6 +424,7 @@ def response_from_completion(
     usage = read_field(completion, "usage")
     prompt = read_field(usage, "prompt_tokens") if usage is not None else None
     completion_tokens = read_field(usage, "completion_tokens") if usage is not None else None
+    reasoning, cached = _token_details(usage)
     return ChatResponse(
         content=content,
         refusal=read_field(message, "refusal"),
@@ -431,4 +437,40 @@ def response_from_completion(
         headers=dict(headers),
         request_id=headers.get("x-request-id"),
         tool_call=arguments is not None,
+        reasoning_tokens=reasoning,
+        cached_tokens=cached,
+        response_model=_text_or_none(read_field(completion, "model")),
     )
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _token_details(usage: Any) -> tuple[int, int]:
+    """(reasoning tokens, cached prompt tokens) of a completion's ``usage``; 0 if not said.
+
+    OpenAI: ``completion_tokens_details.reasoning_tokens`` and
+    ``prompt_tokens_details.cached_tokens``, both parts of the totals
+    (https://platform.openai.com/docs/api-reference/chat/object#chat/object-usage).
+    DeepSeek reports its context cache as ``prompt_cache_hit_tokens`` (+
+    ``prompt_cache_miss_tokens`` = ``prompt_tokens``) instead
+    (https://api-docs.deepseek.com/guides/kv_cache).
+    """
+    if usage is None:
+        return 0, 0
+    out = read_field(usage, "completion_tokens_details")
+    inp = read_field(usage, "prompt_tokens_details")
+    reasoning = read_field(out, "reasoning_tokens") if out is not None else None
+    cached = read_field(inp, "cached_tokens") if inp is not None else None
+    if not cached:
+        cached = read_field(usage, "prompt_cache_hit_tokens")
+    return _count(reasoning), _count(cached)
+
+
+def _count(value: Any) -> int:
+    # Sparse or odd servers send null, floats or strings here: none of it may break an answer.
+    try:
+        return max(0, int(value)) if value is not None else 0
+    except (TypeError, ValueError):
+        return 0

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .._constants import EMBEDDING_BATCH_SIZE, EMBEDDING_BATCH_TOKENS
 from .._exceptions import InvalidReviewError, ServerError
 from .._tokens import estimate_tokens
+from ..types import Usage
 from ._chat import read_field
 
-__all__ = ["EmbeddingRequest", "embedding_requests", "vectors_from_response"]
+__all__ = ["Embedded", "EmbeddingRequest", "embedding_requests", "vectors_from_response"]
 
 
 @dataclass
@@ -67,10 +68,17 @@ def _embedding_request(
     return EmbeddingRequest(params=params, estimated_tokens=tokens, count=len(batch))
 
 
+class Embedded(NamedTuple):
+    """One ``/embeddings`` answer: a vector per input, in input order, and what it cost."""
+
+    vectors: list[list[float]]
+    usage: Usage
+
+
 def vectors_from_response(
     response: Any, req: EmbeddingRequest, headers: Mapping[str, str]
-) -> tuple[list[list[float]], int]:
-    """(one vector per input, in input order; prompt tokens the endpoint counted)."""
+) -> Embedded:
+    """The vectors, and the prompt tokens the endpoint counted (estimated if it did not say)."""
     data = read_field(response, "data") or []
     by_index = {int(read_field(d, "index")): read_field(d, "embedding") for d in data}
     if sorted(by_index) != list(range(req.count)):
@@ -82,4 +90,5 @@ def vectors_from_response(
     usage = read_field(response, "usage")
     tokens = read_field(usage, "prompt_tokens") if usage is not None else None
     vectors = [[float(x) for x in by_index[i]] for i in range(req.count)]
-    return vectors, int(tokens) if tokens is not None else req.estimated_tokens
+    count = int(tokens) if tokens is not None else req.estimated_tokens
+    return Embedded(vectors, Usage(requests=1, prompt_tokens=count))

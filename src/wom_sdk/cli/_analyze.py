@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .._constants import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
+from .._constants import EXIT_BUDGET, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from .._exceptions import OutputBusyError
 from .._pricing import load_prices
 from .._tasks import SECTION_NAMES
@@ -24,6 +24,7 @@ from ._common import (
     exit_status_help,
     fail,
     make_analyzer,
+    positive_float,
     positive_int,
 )
 
@@ -61,7 +62,9 @@ def register(subparsers: Any) -> None:
             ok="every review ended as an insight or a per-review error",
             failed="nothing could be analyzed (no endpoint configured, the endpoint down, "
                    "the output busy or not writable)",
-            interrupted="interrupted (run the same command again to continue)"))
+            interrupted="interrupted (run the same command again to continue)",
+            more=((EXIT_BUDGET,
+                   "stopped at the --budget (run the same command again to continue)"),)))
     p.add_argument("input", metavar="INPUT",
                    help="CSV, TSV, JSONL, text (one review a line), .xlsx, or - for stdin")
     p.add_argument("-o", "--output", required=True, metavar="OUTPUT.jsonl")
@@ -87,8 +90,12 @@ def register(subparsers: Any) -> None:
                    help="add an optional section to every analysis (repeatable): "
                         f"{', '.join(SECTION_NAMES)} (who it was bought for and what for)")
     g.add_argument("--prices", metavar="FILE.json",
-                   help='prices per 1M tokens, {"model": {"input": X, "output": Y}} '
-                        "(default: WOM_PRICES, else a built-in approximate table)")
+                   help='prices per 1M tokens, {"model": {"input": X, "output": Y, '
+                        '"cached_input": Z}}, before the genai-prices data (default: WOM_PRICES)')
+    g.add_argument("--budget", type=positive_float, metavar="USD",
+                   help="spend at most USD US dollars this run: no request that could pass it "
+                        "is sent; the reviews not done are left for the next run (needs the "
+                        "model's price: genai-prices, or --prices)")
     p.set_defaults(func=run)
 
 
@@ -107,9 +114,13 @@ def run(args: argparse.Namespace) -> int:
                          id_column=args.id_column, product_column=args.product_column,
                          rating_column=args.rating_column, date_column=args.date_column,
                          keep_columns=[n for names in args.keep_columns for n in names])
+    options = analyzer_options(args)
+    if args.prices is not None:
+        options["prices"] = args.prices  # for the budget, as for the summary
+    if args.include:
+        options["include"] = tuple(args.include)
     try:
-        sections = {"include": tuple(args.include)} if args.include else {}
-        analyzer = make_analyzer(args, **analyzer_options(args), **sections)
+        analyzer = make_analyzer(args, **options)
     except BaseException:
         source.close()
         raise
@@ -119,7 +130,8 @@ def run(args: argparse.Namespace) -> int:
     resume = _resume_command(getattr(args, "argv", []))
     batch = BatchRun(analyzer, source, ResultWriter(args.output, mode), summary, prices=prices,
                      pack=args.pack, concurrency=args.concurrency, limit=args.limit,
-                     progress=Progress.wanted(args.quiet), resume_hint=resume)
+                     progress=Progress.wanted(args.quiet), resume_hint=resume,
+                     budget=args.budget)
     try:
         status = batch.run()
     except OutputBusyError:
@@ -136,7 +148,10 @@ def run(args: argparse.Namespace) -> int:
         print(summary.render(), file=sys.stderr)
     if args.summary_json:
         summary.write_json(args.summary_json)
-    if status == EXIT_INTERRUPTED:
+    if status == EXIT_BUDGET:
+        print(f"Stopped at the budget. Everything finished is in {args.output}; to continue, "
+              f"run the same command again:\n  {resume}", file=sys.stderr)
+    elif status == EXIT_INTERRUPTED:
         print(f"Interrupted. Everything finished is in {args.output}; to continue, run the "
               f"same command again:\n  {resume}", file=sys.stderr)
     elif status == EXIT_FAILED:

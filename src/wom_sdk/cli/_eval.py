@@ -131,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
     for name, options in configs:
         analyzer = make_analyzer(args, **options)
         model = getattr(analyzer, "model", None)
+        base_url = getattr(analyzer, "base_url", None)
         try:
             result = run_eval(analyzer, data.items)
         finally:
@@ -148,7 +149,9 @@ def run(args: argparse.Namespace) -> int:
         print(result.metrics.confusion.to_text(), file=out)
         if result.aspects is not None:
             print("\n" + result.aspects.to_text(), file=out)
-        print("\n" + result.usage_text(model if isinstance(model, str) else None), file=out)
+        print("\n" + result.usage_text(model if isinstance(model, str) else None,
+                                        base_url if isinstance(base_url, str) else None),
+              file=out)
         if args.predictions_out:
             path = Path(args.predictions_out) if name == "A" else _b_path(args.predictions_out)
             result.write_predictions(path)

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from .._constants import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_NEW_ALERTS, EXIT_USAGE
+from .._constants import EXIT_BUDGET, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_NEW_ALERTS, EXIT_USAGE
 from .._exceptions import WomError
 from . import _alerts, _analyze, _demo, _eval, _highlights, _queue, _report
 from ._common import AnalyzerFactory, WomArgumentParser, exit_status, exit_status_help, fail
@@ -33,7 +33,9 @@ def build_parser() -> WomArgumentParser:
         epilog="Configure the endpoint with OPENAI_API_KEY and/or OPENAI_BASE_URL, and "
                "WOM_MODEL. Try `wom demo` for an offline demonstration.\n\n"
                + exit_status_help(ok="done", failed="failed (see the message)",
-                                  more=((EXIT_NEW_ALERTS, "new alerts (`wom alerts` only)"),)))
+                                  more=((EXIT_NEW_ALERTS, "new alerts (`wom alerts` only)"),
+                                        (EXIT_BUDGET, "stopped at the budget "
+                                                      "(`wom analyze --budget` only)"))))
     parser.add_argument("--version", action="version", version=f"wom-sdk {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     for module in _COMMANDS:

@@ -129,8 +129,8 @@ class EvalResult:
                 fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
         return target
 
-    def usage_text(self, model: str | None = None) -> str:
-        """Tokens spent, and their estimated price when ``model`` is in the price table."""
+    def usage_text(self, model: str | None = None, base_url: str | None = None) -> str:
+        """Tokens spent, and their estimated price when ``model``'s price is known."""
         u = self.usage
         text = (
             f"cost: {u.requests} requests, {u.prompt_tokens:,} prompt + "
@@ -144,9 +144,9 @@ class EvalResult:
                 table = load_prices()
             except PricesError:
                 return text
-            price = table.lookup(model)
+            price = table.lookup(model, base_url)
             if price is not None:
-                money = price.cost(u.prompt_tokens, u.completion_tokens)
+                money = price.cost(u)
                 text += f", about ${money:,.4f} for {model} ({table.source})"
         return text
 
@@ -213,8 +213,10 @@ def _score(
         aspects = score_aspects([it.aspects or () for it in items], [r.insight for r in results])
     usage = Usage()
     for r in results:
-        if r.insight is not None:
-            usage = usage + r.insight.usage
+        # A failed review was paid for too (answers that did not validate, a refusal).
+        spent = r.insight.usage if r.insight is not None else r.error.usage if r.error else None
+        if spent is not None:
+            usage = usage + spent
     return EvalResult(
         items=tuple(items), results=tuple(results), metrics=metrics, aspects=aspects, usage=usage
     )

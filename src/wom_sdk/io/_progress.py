@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .._pricing import PriceTable
+from ..types import Usage
 
 __all__ = ["Progress", "RunSummary"]
 
@@ -117,8 +118,15 @@ class RunSummary:
     requests: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    #: parts of prompt_tokens served from the provider's prompt cache (billed cheaper)
+    cached_tokens: int = 0
+    #: parts of completion_tokens a reasoning model spent thinking (billed as output)
+    reasoning_tokens: int = 0
+    #: None when the model's price is not known (never a guess)
     estimated_cost_usd: float | None = None
     price_source: str | None = None
+    #: --budget: the most this run may spend, in US dollars
+    budget_usd: float | None = None
     wall_seconds: float = 0.0
     requests_per_minute: float = 0.0
     throttled_429: int = 0
@@ -132,14 +140,16 @@ class RunSummary:
         kinds[kind] += 1
         self.failures_by_kind = dict(kinds.most_common())
 
-    def set_usage(self, requests: int, prompt_tokens: int, completion_tokens: int,
-                  prices: PriceTable) -> None:
-        self.requests = requests
-        self.prompt_tokens = prompt_tokens
-        self.completion_tokens = completion_tokens
-        price = prices.lookup(self.model) if self.model else None
+    def set_usage(self, usage: Usage, prices: PriceTable, base_url: str | None = None) -> None:
+        """What the run spent, and its cost when the model's price at ``base_url`` is known."""
+        self.requests = usage.requests
+        self.prompt_tokens = usage.prompt_tokens
+        self.completion_tokens = usage.completion_tokens
+        self.cached_tokens = usage.cached_tokens
+        self.reasoning_tokens = usage.reasoning_tokens
+        price = prices.lookup(self.model, base_url) if self.model else None
         if price is not None:
-            self.estimated_cost_usd = round(price.cost(prompt_tokens, completion_tokens), 6)
+            self.estimated_cost_usd = round(price.cost(usage), 6)
             self.price_source = prices.source
 
     def set_time(self, seconds: float, throttled: int) -> None:
@@ -175,8 +185,11 @@ class RunSummary:
         cost = ("unknown price for this model (add it with --prices FILE.json)"
                 if self.estimated_cost_usd is None
                 else f"~${self.estimated_cost_usd:.4f} ({self.price_source})")
-        lines.append(f"  tokens: {self.prompt_tokens:,} in, {self.completion_tokens:,} out, "
-                     f"{self.requests:,} requests; estimated cost: {cost}")
+        cached = f" ({self.cached_tokens:,} cached)" if self.cached_tokens else ""
+        reasoning = f" ({self.reasoning_tokens:,} reasoning)" if self.reasoning_tokens else ""
+        budget = f" of the --budget ${self.budget_usd:g}" if self.budget_usd is not None else ""
+        lines.append(f"  tokens: {self.prompt_tokens:,} in{cached}, {self.completion_tokens:,} "
+                     f"out{reasoning}, {self.requests:,} requests; estimated cost: {cost}{budget}")
         lines.append(f"  time: {_duration(self.wall_seconds)}, "
                      f"{self.requests_per_minute:g} requests/min, "
                      f"{self.throttled_429} rate-limited (429) responses")

@@ -35,7 +35,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .._exceptions import InputError
-from ..types import BatchResult, ReviewInsight
+from ..types import BatchResult, ReviewInsight, Usage
 from ._columns import TEXT, find_column
 
 __all__ = [
@@ -74,6 +74,8 @@ class RecordError(BaseModel):
     status_code: int | None = None
     request_id: str | None = None
     attempts: int | None = None
+    #: what the review spent before it failed
+    usage: Usage | None = None
 
 
 class ResultRecord(BaseModel):
@@ -107,7 +109,7 @@ class ResultRecord(BaseModel):
         r = result.record
         error = None
         if result.error is not None:
-            error = RecordError.model_construct(**result.error.model_dump())
+            error = RecordError.model_construct(**dict(result.error))
         # Every field comes from validated models already: no second validation
         # on the hot path of writing a run's lines.
         return cls.model_construct(schema_version=RESULTS_SCHEMA, id=result.id, text=r.text,

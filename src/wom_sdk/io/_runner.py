@@ -11,6 +11,11 @@ fail that way, the run stops without writing them, so that fixing the key and
 running the same command again analyzes them, instead of leaving thousands of
 "authentication" lines that would need ``--retry-errors``. Failures that belong
 to one review (its answer never validated, it was empty) are written at once.
+
+With a budget (``--budget``), the analyzer yields a result for every review it
+took from the input, except when the budget stopped it: then the reviews not
+done are simply not written, the run says so (``EXIT_BUDGET``), and the same
+command continues with them.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from .._constants import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from .._constants import EXIT_BUDGET, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from .._pricing import PriceTable
 from ._output import ResultWriter
 from ._progress import Progress, RunSummary
@@ -64,6 +69,7 @@ class BatchRun:
         progress: bool = False,
         on_result: Callable[[BatchResult], None] | None = None,
         resume_hint: str | None = None,
+        budget: float | None = None,
     ) -> None:
         self.analyzer = analyzer
         self.source = source
@@ -76,6 +82,11 @@ class BatchRun:
         self.show_progress = progress
         self.on_result = on_result
         self.resume_hint = resume_hint
+        self.budget = budget
+        summary.budget_usd = budget
+        self._fed = 0  # reviews handed to the analyzer
+        self._received = 0  # results it gave back
+        self._input_done = False
         self._done: set[str] = set()
         self._held: list[BatchResult] = []
         self._stop_reason: str | None = None
@@ -91,6 +102,7 @@ class BatchRun:
             if self._stop_reason is not None:
                 return
             if self.limit is not None and s.total >= self.limit:
+                self._input_done = True
                 return
             s.total += 1
             if rec.id in seen:
@@ -104,7 +116,9 @@ class BatchRun:
                 self._done.discard(rec.id)
                 s.skipped_done += 1
                 continue
+            self._fed += 1
             yield rec
+        self._input_done = True
 
     def stop(self, reason: str) -> None:
         """Send nothing more; the reviews in flight still finish and are written."""
@@ -113,6 +127,7 @@ class BatchRun:
 
     # -- receiving ----------------------------------------------------------------------------
     def _accept(self, res: BatchResult) -> None:
+        self._received += 1
         kind = res.error.kind if res.error is not None else None
         if kind in ENDPOINT_KINDS:
             self._held.append(res)
@@ -148,6 +163,9 @@ class BatchRun:
     # -- the run ------------------------------------------------------------------------------
     def run(self) -> int:
         """Analyze, write and summarize; the exit status (``EXIT_*`` of ``_constants``)."""
+        # Lazy but for its checks: a budget that cannot be kept fails before any file is touched.
+        pairs = self.analyzer.iter_many(self._records(), pack=self.pack,
+                                        max_concurrency=self.concurrency, max_cost_usd=self.budget)
         existing = self.writer.open()
         s = self.summary
         self._done = existing.done
@@ -159,8 +177,6 @@ class BatchRun:
         start = time.monotonic()
         try:
             with _SigintHandler(self):
-                pairs = self.analyzer.iter_many(self._records(), pack=self.pack,
-                                                max_concurrency=self.concurrency)
                 for _, res in pairs:
                     self._accept(res)
             if self._answered and not self._tripped and not s.interrupted:
@@ -175,9 +191,8 @@ class BatchRun:
 
     def _finish(self, seconds: float) -> None:
         s = self.summary
-        usage = self.analyzer.usage
         s.model = self.analyzer.model
-        s.set_usage(usage.requests, usage.prompt_tokens, usage.completion_tokens, self.prices)
+        s.set_usage(self.analyzer.usage, self.prices, self.analyzer.base_url)
         s.set_time(seconds, self.analyzer.limiter.throttled)
         s.unreadable_rows = self.source.stats.unreadable
         s.unreadable_lines = list(self.source.stats.unreadable_lines)
@@ -193,6 +208,13 @@ class BatchRun:
             s.stopped_reason = self._stop_reason or (
                 f"nothing could be analyzed: {first.kind} error: {first.message}")
             s.exit_code = EXIT_FAILED
+        elif self.budget is not None and (not self._input_done or self._fed > self._received):
+            cost = s.estimated_cost_usd
+            spent = f"${cost:.4f} spent" if cost is not None else "cost unknown"
+            s.stopped_reason = (f"the budget of ${self.budget:g} was reached ({spent}); the "
+                                "reviews not done are not in the output: run the same command "
+                                "again (with a new --budget) to continue")
+            s.exit_code = EXIT_BUDGET
         else:
             s.exit_code = EXIT_OK
 

@@ -19,7 +19,7 @@ from functools import lru_cache, partial
 
 from ..io._results import ResultRecord
 from ..text._textnorm import normalize_match_text, normalize_term, primary_language
-from ..types import ReviewInsight
+from ..types import ReviewInsight, Usage
 from ._analysis import AnalysisAcc, AnalysisOptions
 from ._cluster import cluster_aspects
 from ._compare import Side, ThemeQuote
@@ -168,6 +168,8 @@ class Aggregator:
         if insight is None:
             kind = record.error.kind if record.error is not None else "missing"
             self.failed_by_kind.add(kind or "error")
+            if record.error is not None and record.error.usage is not None:
+                self._add_usage(record.error.usage)  # failures were paid for too
             return
         self.analyzed += 1
         self._add_insight(record, insight, (product, week), side)
@@ -183,6 +185,11 @@ class Aggregator:
             or (rating >= 4 and insight.sentiment.label == "negative")
         ):
             self.rating_mismatches += 1
+
+    def _add_usage(self, usage: Usage) -> None:
+        self.requests += usage.requests
+        self.prompt_tokens += usage.prompt_tokens
+        self.completion_tokens += usage.completion_tokens
 
     def _add_insight(
         self,
@@ -201,10 +208,7 @@ class Aggregator:
         # lower because (-0.8 + 1) * 10 is 1.9999999999999996 in floating point.
         index = int(round((sentiment.score + 1.0) / 2.0 * HISTOGRAM_BINS, 9))
         self.histogram[min(max(index, 0), HISTOGRAM_BINS - 1)] += 1
-        usage = insight.usage
-        self.requests += usage.requests
-        self.prompt_tokens += usage.prompt_tokens
-        self.completion_tokens += usage.completion_tokens
+        self._add_usage(insight.usage)
         self.with_warnings += bool(insight.warnings)
         self.truncated += insight.truncated
         negative = sentiment.label == "negative"

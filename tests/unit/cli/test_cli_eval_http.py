@@ -107,8 +107,6 @@ def test_wom_eval_compare_runs_both_models_over_http(
     assert server.stats().requests == 14
 
 
-@pytest.mark.xfail(strict=True, reason="the batch result of a failed review carries no usage "
-                   "(types.ErrorInfo), so wom eval's cost leaves out what failures cost")
 def test_wom_eval_cost_is_what_the_endpoint_charged(
     labeled: Path, server: FakeOpenAIServer, capsys: pytest.CaptureFixture[str]
 ) -> None:

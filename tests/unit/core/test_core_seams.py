@@ -80,32 +80,3 @@ def test_a_raw_body_that_needs_a_reask_yields_the_next_request() -> None:
     # Not valid yet: the dialogue asks again (a batch path sends this in its next round).
     assert isinstance(again, ChatRequest)
     assert [m["role"] for m in again.params["messages"]] == ["system", "user", "assistant", "user"]
-
-
-def test_every_step_besides_answering_is_told_to_one_seam() -> None:
-    # The seam logging and events hook into: one call per adaptation, fallback,
-    # truncation retry and re-ask, with what happened.
-    from wom_sdk import APIStatusError
-
-    analyzer = ReviewAnalyzer(model="reviews-prod", base_url="http://mock.test/v1")
-    prep = analyzer._prepare("analyze", REVIEW)
-    assert prep.call is not None
-    events: list[tuple[str, dict[str, Any]]] = []
-    prep.call.notify = lambda event, details: events.append((event, details))
-    gen = converse(prep.call, analyzer._memory)
-    advance(gen)
-    refused = json.dumps({"error": {"message": "Unsupported parameter: 'max_tokens'",
-                                    "param": "max_tokens", "code": "unsupported_parameter"}})
-    advance(gen, error=APIStatusError("400", status_code=400, body=refused))
-    ignored = json.dumps({"error": {"message": "response_format json_schema unsupported",
-                                    "param": "response_format"}})
-    advance(gen, error=APIStatusError("400", status_code=400, body=ignored))
-    cut = completion_body(ANSWER)
-    cut["choices"][0]["finish_reason"] = "length"
-    advance(gen, response_from_completion(cut, {}))
-    advance(gen, response_from_completion(completion_body({"label": "great"}), {}))
-    assert [e for e, _ in events] == ["param_adapted", "mode_fallback", "truncation_retry",
-                                      "reask"]
-    assert events[0][1]["param"] == "max_tokens"
-    assert events[1][1] == {"task": "analyze", "model": "reviews-prod", "left": "json_schema",
-                            "why": "rejected"}

@@ -28,6 +28,28 @@ def test_exported_names_are_exactly_the_intended_ones() -> None:
         assert hasattr(wom_sdk, name)
 
 
+#: What ``on_event=`` receives (``wom_sdk.events``): one type per moment, and their base.
+EVENTS = {
+    "Event", "RequestSent", "RequestFinished", "RetryScheduled", "Throttled", "Paced",
+    "Adapted", "Reasked", "CacheHit", "QuotesDropped", "ReviewFinished", "BudgetReached",
+}
+
+
+def test_event_types_are_exactly_the_intended_ones() -> None:
+    import dataclasses
+
+    from wom_sdk import events
+
+    assert set(events.__all__) == EVENTS
+    for name in EVENTS:
+        cls = getattr(events, name)
+        assert issubclass(cls, events.Event), name
+        assert dataclasses.is_dataclass(cls), name
+        assert cls.__dataclass_params__.frozen, name
+        assert cls.__doc__, name
+        assert cls.logger.startswith("wom_sdk"), name
+
+
 def test_errors_form_one_tree() -> None:
     for name in wom_sdk.__all__:
         obj = getattr(wom_sdk, name)
@@ -39,8 +61,8 @@ def test_errors_form_one_tree() -> None:
 
 def test_import_is_cheap_and_side_effect_free() -> None:
     code = ("import sys, wom_sdk; heavy = [m for m in ('openai', 'httpx2', 'jinja2', 'tenacity', "
-            "'pandas', 'matplotlib', 'llama_cpp', 'redis', 'wom_sdk.testing') "
-            "if m in sys.modules]; print(heavy)")
+            "'pandas', 'matplotlib', 'llama_cpp', 'redis', 'wom_sdk.testing', 'opentelemetry', "
+            "'genai_prices') if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
     assert out.stderr == ""

@@ -22,6 +22,7 @@ def test_planted_key_never_leaks(tmp_path: Path, caplog: pytest.LogCaptureFixtur
     out = tmp_path / "out.jsonl"
     plan = FaultPlan(script=["500", None, "429", None], retry_after=0.01)
     texts: list[str] = []
+    events: list[object] = []
     with FakeOpenAIServer(responder=wom_responder, faults=plan, require_api_key=PLANTED) as srv:
         a = ReviewAnalyzer(
             model="m",
@@ -29,11 +30,13 @@ def test_planted_key_never_leaks(tmp_path: Path, caplog: pytest.LogCaptureFixtur
             base_url=srv.base_url,
             cache=cache,
             retry=RetryPolicy(attempts=3, wait_initial=0, wait_max=0, wait_jitter=0),
+            on_event=events.append,
         )
         results = a.analyze_many(["电池不行", "bad strap", ""])
         # a wrong key: the error a user sees must not echo the key either
         bad = ReviewAnalyzer(
-            model="m", api_key=PLANTED + "x", base_url=srv.base_url, retry=RetryPolicy(attempts=1)
+            model="m", api_key=PLANTED + "x", base_url=srv.base_url, retry=RetryPolicy(attempts=1),
+            on_event=events.append,
         )
         failed = bad.analyze_many(["电池不行"])
         received = [r.headers.get("authorization") for r in srv.requests]
@@ -47,6 +50,14 @@ def test_planted_key_never_leaks(tmp_path: Path, caplog: pytest.LogCaptureFixtur
             f.write(json.dumps(ResultRecord.from_result(r).to_line(), ensure_ascii=False) + "\n")
             texts += [repr(r), str(r.error)]
     texts.append(caplog.text)
+    # What a service sees of the work (wom_sdk's loggers, on_event) is checked too.
+    assert {"wom_sdk.http", "wom_sdk.retry", "wom_sdk.review"} <= {r.name for r in caplog.records}
+    assert {"RequestSent", "RetryScheduled", "Throttled"} <= {type(e).__name__ for e in events}
+    texts += [repr(e) for e in events] + [str(e) for e in events]
+    # Review text never reaches a log record above DEBUG.
+    loud = [r.getMessage() for r in caplog.records
+            if r.name.startswith("wom_sdk") and r.levelno > logging.DEBUG]
+    assert not [m for m in loud if "电池" in m or "strap" in m]
     for path in (out, cache, *tmp_path.glob("cache.sqlite*")):
         texts.append(path.read_bytes().decode("utf-8", "replace"))
     leaks = [t[:200] for t in texts if PLANTED in t]

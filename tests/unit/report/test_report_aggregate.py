@@ -225,3 +225,16 @@ def test_unknown_language_has_one_spelling_whatever_the_file_says(tmp_path: Path
     path = tmp_path / "old.jsonl"
     path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
     assert build_report(read_results(path)).totals.languages == {"und": 3}
+
+
+def test_tokens_spent_on_failed_reviews_count_in_the_totals() -> None:
+    # A failed review's line says what it spent (error.usage): the report's totals are
+    # what the endpoint charged, not only what the insights cost.
+    lines = [
+        {"wom": 1, "id": "a", "text": "x", "insight": None,
+         "error": {"kind": "validation", "usage": {"requests": 3, "prompt_tokens": 300,
+                                                   "completion_tokens": 90}}},
+        {"wom": 1, "id": "b", "text": "y", "insight": None, "error": {"kind": "rate_limit"}},
+    ]
+    t = build_report([ResultRecord.model_validate(x) for x in lines]).totals
+    assert (t.requests, t.prompt_tokens, t.completion_tokens) == (3, 300, 90)
