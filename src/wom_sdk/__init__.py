@@ -10,6 +10,7 @@ when the first analyzer needs them.
 
 from __future__ import annotations
 
+from ._batchapi import AsyncBatchJob, BatchJob
 from ._cache import ResponseCache, SQLiteCache
 from ._client import AsyncReviewAnalyzer, ReviewAnalyzer
 from ._exceptions import (
@@ -18,6 +19,7 @@ from ._exceptions import (
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
+    BatchAPIError,
     ConfigurationError,
     ContentFilterError,
     InputError,
@@ -56,8 +58,11 @@ __all__ = [
     "APIError",
     "APIStatusError",
     "APITimeoutError",
+    "AsyncBatchJob",
     "AsyncReviewAnalyzer",
     "AuthenticationError",
+    "BatchAPIError",
+    "BatchJob",
     "Complaint",
     "ConfigurationError",
     "ContentFilterError",

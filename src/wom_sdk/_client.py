@@ -9,9 +9,11 @@ and the public methods, which name a task of ``_tasks.TASKS``.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Generator as _Generator
 from typing import Any, cast
 
 from ._batch import PackAnswer, ReviewInput, aiter_batch, in_order, iter_batch
+from ._batchapi import AsyncBatchSubmitter, BatchSubmitter
 from ._core import AnalyzerCore, Prepared
 from ._exceptions import APIStatusError
 from ._llm import ChatRequest, ChatResponse, EmbeddingRequest, TaskCall, TaskOutcome, advance
@@ -28,7 +30,9 @@ from .types import (
 
 __all__ = ["AsyncReviewAnalyzer", "ReviewAnalyzer"]
 
-class ReviewAnalyzer(AnalyzerCore):
+Conversation = _Generator[ChatRequest, ChatResponse, TaskOutcome]
+
+class ReviewAnalyzer(BatchSubmitter, AnalyzerCore):
     """Analyze customer reviews with any OpenAI-compatible chat endpoint.
 
     Connection settings come from the arguments, else from the environment:
@@ -116,7 +120,10 @@ class ReviewAnalyzer(AnalyzerCore):
 
     def _run(self, call: TaskCall) -> TaskOutcome:
         gen = _converse(call, self._memory)
-        step = advance(gen)
+        return self._drive(gen, advance(gen))
+
+    def _drive(self, gen: Conversation, step: ChatRequest | TaskOutcome) -> TaskOutcome:
+        """Send each request of a dialogue until its outcome (a batch's re-runs start midway)."""
         while isinstance(step, ChatRequest):
             try:
                 resp = self._send(step)
@@ -231,7 +238,7 @@ class ReviewAnalyzer(AnalyzerCore):
             rate_known=self._rate_known, pack=pack, max_concurrency=max_concurrency)
 
 
-class AsyncReviewAnalyzer(AnalyzerCore):
+class AsyncReviewAnalyzer(AsyncBatchSubmitter, AnalyzerCore):
     """The async twin of ``ReviewAnalyzer``: same arguments, same results.
 
     ``http_client`` takes an ``httpx2.AsyncClient``.
@@ -286,7 +293,10 @@ class AsyncReviewAnalyzer(AnalyzerCore):
 
     async def _run(self, call: TaskCall) -> TaskOutcome:
         gen = _converse(call, self._memory)
-        step = advance(gen)
+        return await self._drive(gen, advance(gen))
+
+    async def _drive(self, gen: Conversation, step: ChatRequest | TaskOutcome) -> TaskOutcome:
+        """Async twin of ``ReviewAnalyzer._drive``."""
         while isinstance(step, ChatRequest):
             try:
                 resp = await self._send(step)

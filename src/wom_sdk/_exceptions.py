@@ -11,10 +11,11 @@
     ├── APIError                    the endpoint answered, or could not be reached
     │   ├── APIConnectionError      no answer: refused, reset, DNS
     │   │   └── APITimeoutError     no answer within the timeout
-    │   └── APIStatusError          an HTTP error status (status_code, request_id)
-    │       ├── AuthenticationError 401 / 403
-    │       ├── RateLimitError      429 after every retry (retry_after)
-    │       └── ServerError         5xx after every retry
+    │   ├── APIStatusError          an HTTP error status (status_code, request_id)
+    │   │   ├── AuthenticationError 401 / 403
+    │   │   ├── RateLimitError      429 after every retry (retry_after)
+    │   │   └── ServerError         5xx after every retry
+    │   └── BatchAPIError           the provider's Batch API failed a job or a request (code)
     └── OutputError                 the model answered, but not with a usable result
         ├── OutputValidationError   JSON missing or invalid after every re-ask
         ├── TruncatedOutputError    finish_reason == "length"
@@ -43,6 +44,7 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
+    "BatchAPIError",
     "ConfigurationError",
     "ContentFilterError",
     "InputError",
@@ -184,6 +186,24 @@ class ServerError(APIStatusError):
     """Raised on a 5xx status once every retry has been spent."""
 
     kind = "server"
+
+
+class BatchAPIError(APIError):
+    """Raised when the provider's Batch API failed a job (validation, quota) or one request
+    (expired, cancelled): ``code`` is the provider's error code, ``batch_id`` the batch."""
+
+    kind = "batch_api"
+
+    def __init__(self, message: str, *, code: str | None = None,
+                 batch_id: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.batch_id = batch_id
+
+    def to_dict(self) -> dict[str, Any]:
+        d = super().to_dict()
+        d.update(code=self.code, batch_id=self.batch_id)
+        return d
 
 
 class OutputError(WomError):
