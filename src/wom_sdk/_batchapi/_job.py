@@ -95,6 +95,16 @@ class _JobView:
         st = self._core.state
         return max(0.0, time.time() - st.created_at) if st else 0.0
 
+    def describe(self) -> dict[str, Any]:
+        """The job as JSON-ready data (``wom analyze --summary-json``)."""
+        usage = self.usage
+        return {"id": self.id, "status": self.status, "batch_ids": self.batch_ids,
+                "request_counts": self.request_counts, "answers": usage.requests,
+                "prompt_tokens": usage.prompt_tokens,
+                "completion_tokens": usage.completion_tokens, "stats": self.stats,
+                "state_file": str(self.state_file) if self.state_file else None,
+                "elapsed_seconds": round(self.elapsed, 1)}
+
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(id={self.id!r}, status={self.status!r}, "
                 f"request_counts={self.request_counts})")

@@ -103,6 +103,11 @@ class JobCore(PlanSteps, CollectSteps):
             yield Sleep(self._interval())
         self._cleanup()
 
+    def load(self) -> JobState | None:
+        """The saved job that these settings continue, if any (``wom batches``)."""
+        self._open()
+        return self.state
+
     def refresh(self) -> Steps:
         """Poll every live batch once (no collecting)."""
         for part in self.state.parts if self.state else []:

@@ -1,4 +1,5 @@
-"""The ``wom`` command line: ``wom analyze``, ``wom demo``, ``wom report``, ``wom eval``.
+"""The ``wom`` command line: ``wom analyze``, ``wom batches``, ``wom demo``, ``wom report``,
+``wom eval``.
 
 Only the console script (and ``python -m wom_sdk``) imports this module, so
 ``import wom_sdk`` never pays for argparse or the subcommands. Each subcommand
@@ -15,13 +16,13 @@ from collections.abc import Sequence
 from .. import __version__
 from .._constants import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from .._exceptions import WomError
-from . import _analyze, _demo, _eval, _report
+from . import _analyze, _batches, _demo, _eval, _report
 from ._common import AnalyzerFactory, WomArgumentParser, exit_status, exit_status_help, fail
 
 __all__ = ["build_parser", "main"]
 
 #: Subcommand modules, in the order they appear in ``wom --help``.
-_COMMANDS = (_analyze, _demo, _report, _eval)
+_COMMANDS = (_analyze, _batches, _demo, _report, _eval)
 
 
 def build_parser() -> WomArgumentParser:
