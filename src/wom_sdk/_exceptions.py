@@ -189,15 +189,16 @@ class ServerError(APIStatusError):
 
 
 class BatchAPIError(APIError):
-    """Raised when the provider's Batch API failed a job (validation, quota) or one request
-    (expired, cancelled): ``code`` is the provider's error code, ``batch_id`` the batch."""
+    """Raised when the provider's Batch API refused a job or did not run a request (``code``)."""
 
     kind = "batch_api"
 
     def __init__(self, message: str, *, code: str | None = None,
                  batch_id: str | None = None) -> None:
         super().__init__(message)
+        #: the provider's error code: token_limit_exceeded, batch_expired, batch_cancelled...
         self.code = code
+        #: the batch it happened in, when there is one
         self.batch_id = batch_id
 
     def to_dict(self) -> dict[str, Any]:

@@ -276,9 +276,13 @@ class BatchService:
         limit = self.settings.enqueued_token_limit
         if limit is None:
             return []
-        queued = sum(o.tokens for o in self._batches.values()
-                     if o is not b and o.model == b.model and o.status in _LIVE
-                     and o.times.get(o.status, o.created_at) <= at)
+        queued = 0
+        for o in self._batches.values():  # the ones created before b: the queue it joins
+            if o is b:
+                break
+            ended = o.status not in _LIVE and o.times.get(o.status, o.created_at) <= at
+            if o.model == b.model and not ended:
+                queued += o.tokens
         if queued + b.tokens <= limit:
             return []
         return [{"code": "token_limit_exceeded", "line": None, "param": None,

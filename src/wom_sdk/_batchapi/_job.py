@@ -54,9 +54,10 @@ class _JobView:
 
     @property
     def status(self) -> str:
-        """``validating``, ``in_progress``, ``finalizing``, ``cancelling``, ``waiting`` (for
-        queued tokens to clear), ``retrying`` (re-running lines), ``completed`` or
-        ``cancelled``: as last seen (``refresh`` asks the provider)."""
+        """``validating``, ``in_progress``, ``finalizing``, ``cancelling`` (the provider's
+        words), ``collecting`` (results being read), ``waiting`` (for queued tokens to
+        clear), ``retrying`` (lines running again), ``completed`` or ``cancelled``: as last
+        seen (``refresh`` asks the provider)."""
         return self._core.status
 
     @property

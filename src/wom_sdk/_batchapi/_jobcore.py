@@ -53,9 +53,11 @@ class JobCore(PlanSteps, CollectSteps):
         if st.finished:
             return "cancelled" if st.cancel_requested else "completed"
         states = {p.status for p in st.parts if p.in_flight}
-        for s in ("cancelling", "failed", "in_progress", "validating", "finalizing"):
+        for s in ("cancelling", "in_progress", "validating", "finalizing"):
             if s in states:
                 return s
+        if states:
+            return "collecting"  # ended remotely, results not read yet
         if any(p.status == "waiting" for p in st.parts):
             return "waiting"
         return "retrying" if st.pending else "submitting"
