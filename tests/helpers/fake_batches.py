@@ -27,7 +27,8 @@ class StepClock(ManualClock):
 
 def reviews(n: int, *, prefix: str = "r") -> list[dict[str, Any]]:
     """``n`` reviews, Chinese and English, some short enough to pack."""
-    texts = ["电池一天要充三次，客服也不回消息", "The battery dies by noon, but the screen is great",
+    texts = ["电池一天要充三次，客服也不回消息",
+             "The battery dies by noon, but the screen is great",
              "包装破了，味道还不错", "The lid leaks and delivery was slow", "Love it"]
     return [{"id": f"{prefix}{i}", "text": f"{texts[i % len(texts)]} ({i})", "product": "X1"}
             for i in range(n)]

@@ -8,8 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from wom_sdk import APIStatusError, AuthenticationError, BatchAPIError, ConfigurationError
-from wom_sdk import RateLimitError, ServerError
+from wom_sdk import (
+    APIStatusError,
+    AuthenticationError,
+    BatchAPIError,
+    ConfigurationError,
+    RateLimitError,
+    ServerError,
+)
 from wom_sdk._batchapi._limits import AZURE, OPENAI, limits_for
 from wom_sdk._batchapi._lines import (
     PartWriter,

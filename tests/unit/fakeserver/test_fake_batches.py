@@ -19,8 +19,8 @@ TIMING = BatchTiming(validate=10, per_line=1, finalize=5, cancel=3, window=100)
 def _line(i: int, *, model: str = "m", url: str = "/v1/chat/completions",
           cid: str | None = None) -> dict[str, Any]:
     return {"custom_id": cid or f"u{i}", "method": "POST", "url": url,
-            "body": {"model": model, "messages": [
-                {"role": "user", "content": f"<review-ab>\nreview {i}: bad battery\n</review-ab>"}]}}
+            "body": {"model": model, "messages": [{"role": "user", "content": (
+                f"<review-ab>\nreview {i}: bad battery\n</review-ab>")}]}}
 
 
 def _jsonl(lines: list[dict[str, Any]]) -> bytes:
@@ -202,7 +202,7 @@ def test_faulty_lines_go_to_the_error_file_and_malformed_ones_come_back_cut(
         assert done.output_file_id is not None
         raw = client.files.content(done.output_file_id).text.splitlines()
         assert json.loads(raw[0])["custom_id"] == "u1"
-        with pytest.raises(ValueError):
+        with pytest.raises(json.JSONDecodeError):
             json.loads(raw[1])
 
 
