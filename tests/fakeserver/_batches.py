@@ -246,7 +246,7 @@ class BatchService:
                 end = began + len(b.lines) * timing.per_line
                 stop = min(now, end, b.expires_at, math.inf if b.cancel_at is None
                            else b.cancel_at)
-                self._run_lines(b, int((stop - began) / timing.per_line + 1e-9))
+                self._run_lines(b, int((stop - began) / timing.per_line + 1e-6))
                 if b.cancel_at is not None and now >= b.cancel_at:
                     self._to(b, "cancelling", b.cancel_at)
                 elif now >= b.expires_at and b.expires_at < end:
@@ -254,6 +254,7 @@ class BatchService:
                               "This request could not be executed before the completion "
                               "window expired.")
                 elif now >= end:
+                    self._run_lines(b, len(b.lines))  # every line, whatever the float sums say
                     self._to(b, "finalizing", end)
                 else:
                     return

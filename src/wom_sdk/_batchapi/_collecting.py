@@ -9,7 +9,7 @@ from .._llm import ChatRequest
 from ..types import ReviewRecord
 from ._base import POLL_FIRST, JobBase, Steps, changed
 from ._limits import ENDED
-from ._lines import body_bytes, digest, parse_custom_id, read_results, retryable
+from ._lines import CANCELLED, body_bytes, digest, parse_custom_id, read_results, retryable
 from ._ops import Download, Retrieve
 from ._state import JobState, Part, Unit
 from ._units import Fed
@@ -103,7 +103,7 @@ class CollectSteps(JobBase):
                 self._book(fed.answer.prompt_tokens, fed.answer.completion_tokens)
             return fed
         error = line.error
-        if getattr(error, "code", None) == "batch_cancelled":
+        if getattr(error, "code", None) == CANCELLED:
             return self.dialogues.failed(d, error, retry=False)
         if not retryable(error) and d.pack is not None:
             return Fed(again=[Unit([i]) for i in unit.ids])  # a pack refused: one by one

@@ -40,7 +40,7 @@ from ._limits import CHAT_ENDPOINT
 from ._state import Part, Unit
 
 __all__ = [
-    "RETRY_CODES",
+    "CANCELLED",
     "LineResult",
     "PartWriter",
     "body_bytes",
@@ -53,9 +53,11 @@ __all__ = [
     "retryable",
 ]
 
-#: Codes of requests that never ran and may run again; ``batch_cancelled`` is a
-#: decision, not a failure: those reviews are not sent again.
-RETRY_CODES = frozenset({"batch_expired", "request_timeout"})
+#: The code of requests that never ran because someone cancelled the batch: a
+#: decision, not a failure, so those reviews are not sent again. Every other
+#: request without an answer (``batch_expired``, ``request_timeout``, a code not
+#: documented yet, a line missing or cut) may run again, within the job's bounds.
+CANCELLED = "batch_cancelled"
 _CUSTOM_ID = re.compile(r"^(\d+)-(\d+)$")
 
 
@@ -224,5 +226,5 @@ def line_error(response: Mapping[str, Any], batch_id: str | None) -> WomError:
 def retryable(error: WomError) -> bool:
     """Whether a request that failed this way may succeed when sent again."""
     if isinstance(error, BatchAPIError):
-        return error.code in RETRY_CODES or error.code == "invalid_line"
+        return error.code != CANCELLED
     return is_retryable(error)

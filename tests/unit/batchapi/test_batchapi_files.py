@@ -108,6 +108,7 @@ def test_line_errors_by_status(status: int, cls: type, again: bool) -> None:
 
 def test_which_never_run_requests_run_again() -> None:
     assert retryable(BatchAPIError("x", code="batch_expired"))
+    assert retryable(BatchAPIError("x", code="a_code_not_documented_yet"))
     assert not retryable(BatchAPIError("x", code="batch_cancelled"))
 
 

@@ -106,6 +106,21 @@ def test_states_counts_and_the_output_file(server: FakeOpenAIServer, clock: Manu
     assert json.loads(body["choices"][0]["message"]["content"])["sentiment"]["label"] == "negative"
 
 
+def test_every_line_runs_whatever_the_float_sums_say(clock: ManualClock) -> None:
+    # At 1.8e9 s a float has ~2e-7 s of resolution: 10 lines of 0.006 s add up to 9.99999.
+    timing = BatchTiming(validate=1, per_line=0.006, finalize=1)
+    with FakeOpenAIServer(responder=wom_responder,
+                          batch_settings=BatchSettings(clock=clock, timing=timing)) as srv:
+        client = _client(srv)
+        batch = _submit(client, [_line(i) for i in range(10)])
+        clock.advance(1 + 10 * 0.006)
+        clock.advance(1)
+        done = client.batches.retrieve(batch.id)
+        assert done.status == "completed"
+        assert done.error_file_id is None
+        assert len(_lines(client, done.output_file_id)) == 10
+
+
 @pytest.mark.parametrize(("lines", "code"), [
     ([_line(0), {"oops": 1}], "invalid_request"),
     ([_line(0, url="/v1/embeddings")], "url_mismatch"),
