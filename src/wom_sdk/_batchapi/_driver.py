@@ -79,24 +79,28 @@ class Run:
     def __init__(self, steps: Generator[Op, Any, None]) -> None:
         self.steps = steps
         self.ended = False
+        #: what ended the job, if it did not finish: raised again at every call
+        self.error: BaseException | None = None
         self._value: Any = None
-        self._error: BaseException | None = None
+        self._thrown: BaseException | None = None
 
     def next(self) -> Op | None:
         """The next operation, or None once the job has ended."""
+        if self.error is not None:
+            raise self.error
         if self.ended:
             return None
         try:
-            if self._error is not None:
-                error, self._error = self._error, None
+            if self._thrown is not None:
+                error, self._thrown = self._thrown, None
                 return self.steps.throw(error)
             value, self._value = self._value, None
             return self.steps.send(value)
         except StopIteration:
             self.ended = True
             return None
-        except BaseException:
-            self.ended = True
+        except Exception as e:
+            self.ended, self.error = True, e
             raise
 
     def answer(self, value: Any) -> None:
@@ -104,7 +108,7 @@ class Run:
 
     def fail(self, error: BaseException) -> None:
         """Raise ``error`` inside the job, where the operation was asked for."""
-        self._error = error
+        self._thrown = error
 
 
 def _sleep_for(op: Sleep, deadline: float | None) -> float:

@@ -62,8 +62,8 @@ class _JobView:
 
     @property
     def done(self) -> bool:
-        """Whether every review has its result."""
-        return self._run.ended
+        """Whether every review has its result (a job stopped by an error is not done)."""
+        return self._run.ended and self._run.error is None
 
     @property
     def request_counts(self) -> dict[str, int]:

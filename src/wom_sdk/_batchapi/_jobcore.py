@@ -91,10 +91,10 @@ class JobCore(PlanSteps, CollectSteps):
             yield from self._poll_all(st)
             yield from self._submit_ready(st)
             if not any(p.in_flight for p in st.parts):
+                self._drop_unsent(st)
                 if any(p.status == "waiting" for p in st.parts):
                     yield Sleep(self._quota_wait)
                     continue
-                self._drop_unsent(st)
                 if st.pending:
                     yield from self._next_round(st)
                     continue
@@ -215,7 +215,7 @@ class JobCore(PlanSteps, CollectSteps):
     def _drop_unsent(self, st: JobState) -> None:
         """Files never submitted because the job was cancelled: their reviews end here."""
         for part in st.parts:
-            if part.status in ("planned", "uploaded") and st.cancel_requested:
+            if part.status in ("planned", "uploaded", "waiting") and st.cancel_requested:
                 self._fail(self._open_units(part.units), BatchAPIError(
                     "the batch job was cancelled before this review was submitted",
                     code="batch_cancelled"))

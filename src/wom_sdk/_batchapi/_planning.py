@@ -65,7 +65,8 @@ class PlanSteps(JobBase):
     def _mode(self, todo: Iterator[ReviewRecord]) -> Generator[Op, Any, Mode | None]:
         """The output mode: known, forced, or found by analyzing reviews online."""
         key = (self.analyzer._settings.endpoint, self.analyzer.model)
-        for _ in range(_PROBES):
+        tries = 0
+        while tries < _PROBES:
             mode, confirmed = self.analyzer._memory.get(key)
             if confirmed:
                 return mode
@@ -78,6 +79,8 @@ class PlanSteps(JobBase):
                 raise result  # the endpoint is not usable: nothing was created
             if isinstance(result, WomError):
                 self._emit(failure(record, result))
+                # An empty review never reached the endpoint: it says nothing of the mode.
+                tries += not isinstance(result, InvalidReviewError)
                 continue
             self._emit(result)
             self.stats["online_probe"] = self.stats.get("online_probe", 0) + 1

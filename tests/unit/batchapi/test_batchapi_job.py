@@ -348,6 +348,9 @@ def test_a_file_the_provider_refuses_stops_wait_with_the_reason() -> None:
         job = analyzer(srv, structured_output="json_schema").submit_batch(reviews(6))
         with pytest.raises(BatchAPIError, match="too_many_tasks"):
             job.wait()
+        assert not job.done
+        with pytest.raises(BatchAPIError, match="too_many_tasks"):
+            job.results()  # not the few results there are: the job did not finish
 
 
 def test_timing_options_are_checked() -> None:

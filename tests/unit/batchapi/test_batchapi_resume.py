@@ -172,3 +172,17 @@ def test_a_batch_refused_for_the_enqueued_token_limit_is_created_again_later() -
     assert [b["status"] for b in batches] == ["completed", "failed", "completed"]
     assert batches[1]["errors"]["data"][0]["code"] == "token_limit_exceeded"
     assert batches[1]["input_file_id"] == batches[2]["input_file_id"]  # not uploaded again
+
+
+def test_cancel_ends_the_files_still_waiting_for_room_too() -> None:
+    with server() as probe:
+        ours, theirs = _tokens_per_line(probe)
+    with server(enqueued_token_limit=int(theirs * 12), clock=StepClock(1)) as srv:
+        a = analyzer(srv, structured_output="json_schema")
+        job = a.submit_batch(reviews(N), max_enqueued_tokens=int(ours * 10.5))
+        job.cancel()
+        results = job.results()
+        assert len(srv.batches.batches) == 1  # the waiting file was never submitted
+    assert sorted(r.id for r in results) == sorted(f"r{i}" for i in range(N))
+    assert sum(1 for r in results if r.error) >= N // 2
+    assert job.status == "cancelled"
