@@ -254,7 +254,7 @@ def prepare(analyzer: AnalyzerCore, reviews: Iterable[ReviewInput] | RecordSourc
                                                          ResultWriter | None]:
     """The core of a new or resumed job, its input order, and its output writer (opened)."""
     order: list[str] | None = None
-    if isinstance(reviews, MemorySource) or hasattr(reviews, "pick"):
+    if hasattr(reviews, "pick"):  # a RecordSource: the CLI's file, read again when needed
         source = cast(RecordSource, reviews)
     else:
         records = [to_record(x, i) for i, x in enumerate(reviews)]
@@ -276,7 +276,9 @@ def prepare(analyzer: AnalyzerCore, reviews: Iterable[ReviewInput] | RecordSourc
 
 def _check_unique(records: list[ReviewRecord]) -> None:
     seen: set[str] = set()
-    twice = [r.id for r in records if r.id in seen or seen.add(r.id)]  # type: ignore[func-returns-value]
+    twice: list[str] = []
+    for r in records:
+        (twice.append if r.id in seen else seen.add)(r.id)
     if twice:
         raise ValueError(f"review ids must be unique in a batch job (their results are "
                          f"matched by id); repeated: {', '.join(sorted(set(twice))[:5])}")

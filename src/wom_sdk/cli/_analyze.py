@@ -149,8 +149,8 @@ def run(args: argparse.Namespace) -> int:
     resume = _resume_command(getattr(args, "argv", []))
     if args.batch_api:
         summary: RunSummary = BatchApiSummary(input=args.input, output=args.output)
-        batch: BatchRun = _batch_api_run(args, analyzer, source, ResultWriter(args.output, mode),
-                               summary, prices, resume)
+        writer = ResultWriter(args.output, mode)
+        batch: BatchRun = _batch_api_run(args, analyzer, source, writer, summary, prices, resume)
     else:
         summary = RunSummary(input=args.input, output=args.output)
         batch = BatchRun(analyzer, source, ResultWriter(args.output, mode), summary,
