@@ -16,8 +16,9 @@ it waits the client uses no CPU to speak of and its memory stays flat.
 
 Then it checks the output (every id exactly once, as an insight or a typed
 error), and compares the cost per review with the online path: the same
-command without ``--batch-api`` on the first ``--online-sample`` reviews
-(built-in gpt-4o-mini prices; the Batch API at half of them).
+command without ``--batch-api`` on ``--online-sample`` of the reviews (a seeded
+random sample; built-in gpt-4o-mini prices; the Batch API at half of them), and
+prices the batch run's own tokens online (the ratio without sampling noise).
 
     python benchmarks/batch_api.py                       # 20,000 reviews, ~4 min
     python benchmarks/batch_api.py --n 2000 --wait 20    # a quick look
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -37,6 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from _common import RESULTS, ROOT, ServerProcess, environment, load_reviews
+
+from wom_sdk._pricing import load_prices
 
 MODEL = "gpt-4o-mini"
 _TICK = 100  # clock ticks per second of /proc/PID/stat (USER_HZ on Linux)
@@ -147,8 +151,8 @@ def main() -> None:
     parser.add_argument("--wait", type=float, default=120.0,
                         help="real seconds the fake's batches take to run their lines")
     parser.add_argument("--online-sample", type=int, default=2000,
-                        help="reviews run online to compare the cost per review (2,000: "
-                             "every distinct text the 20,000 cycle through)")
+                        help="reviews run online (a seeded random sample of the batch's) to "
+                             "compare the cost per review")
     parser.add_argument("--sample", type=float, default=0.5, help="seconds between samples")
     parser.add_argument("--tag", default="", help="suffix of the results file name")
     args = parser.parse_args()
@@ -160,9 +164,11 @@ def main() -> None:
         folder = Path(tmp)
         src = folder / "reviews.txt"
         src.write_text("".join(" ".join(t.split()) + "\n" for t in texts), encoding="utf-8")
+        # A seeded random sample: the batch's mix of languages and lengths.
+        sample = random.Random(0).sample(texts, min(args.online_sample, len(texts)))
         sample_src = folder / "sample.txt"
-        sample_src.write_text("".join(" ".join(t.split()) + "\n"
-                                      for t in texts[:args.online_sample]), encoding="utf-8")
+        sample_src.write_text("".join(" ".join(t.split()) + "\n" for t in sample),
+                              encoding="utf-8")
         per_line = args.wait / args.n
         server_args = ["--responder", "wom", "--batch-validate", "10", "--batch-per-line",
                        f"{per_line:.6f}", "--batch-finalize", "5"]
@@ -187,6 +193,12 @@ def main() -> None:
                         "wall_seconds": online["wall_seconds"]}
     record["cost_ratio_batch_to_online"] = round(
         record["batch"]["cost_per_review_usd"] / record["online"]["cost_per_review_usd"], 3)
+    # The batch run's own tokens at the online price: the ratio without sampling noise.
+    price = load_prices().lookup(MODEL)
+    assert price is not None
+    if_online = price.cost(s["prompt_tokens"], s["completion_tokens"])
+    record["batch"]["cost_if_online_usd"] = round(if_online, 6)
+    record["cost_ratio_same_tokens"] = round(s["estimated_cost_usd"] / if_online, 4)
     record["samples"] = batch["samples"]
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"batch_api{('_' + args.tag) if args.tag else ''}.json"
