@@ -156,10 +156,14 @@ class JobCore(PlanSteps, CollectSteps):
                     p.attempts += 1
                     p.batch_id = found["id"]
                     self._update(p, found)
-        for p in st.parts:
-            if p.status == "failed" and p.batch_id is not None:
-                # Refused last time (a deployment missing, say): try this file again.
-                p.status, p.batch_id = "uploaded", None
+        refused = [p for p in st.parts if p.status == "failed" and p.batch_id is not None]
+        for p in refused:
+            p.status = "collected"  # nothing to collect: its reviews are planned again below
+        if refused:
+            # Refused last time (a file too large, a deployment missing): plan those reviews
+            # again with this run's settings, which may be what changed.
+            self._follow_up(st, self._open_units(u for p in refused for u in p.units),
+                            next_round=False)
         self._save()
 
     def _submit_ready(self, st: JobState) -> Steps:

@@ -143,10 +143,12 @@ class PlanSteps(JobBase):
             writer.abort()
             raise changed(self.store)
 
-    def _follow_up(self, st: JobState, units: list[Unit]) -> None:
+    def _follow_up(self, st: JobState, units: list[Unit], *, next_round: bool = True) -> None:
+        """New input files for these units' next requests (a new round, or this one again)."""
         assert self.dialogues is not None
         records = self._records(units)
-        writer = self._writer(st, st.round + 1)
+        round_ = st.round + 1 if next_round else st.round
+        writer = self._writer(st, round_)
         for unit in units:
             d = self.dialogues.start(unit, [records[i] for i in unit.ids])
             if isinstance(d.step, ChatRequest):
@@ -154,6 +156,6 @@ class PlanSteps(JobBase):
             else:  # cannot happen: a history ends in a re-ask
                 self._apply(st, self.dialogues.finish(d, d.step))
         writer.close()
-        st.round += 1
+        st.round = round_
         st.parts += writer.parts
         self._save()

@@ -97,8 +97,10 @@ class JobState:
 
     @property
     def live(self) -> bool:
-        """Whether anything remote is unfinished or not yet collected."""
-        return not self.finished and any(p.in_flight for p in self.parts)
+        """Whether anything remote is unfinished or not yet collected (a batch the
+        provider refused has nothing to collect)."""
+        return not self.finished and any(p.in_flight and p.status != "failed"
+                                         for p in self.parts)
 
     def to_json(self) -> dict[str, Any]:
         return {"wom_batch": STATE_VERSION, **asdict(self)}

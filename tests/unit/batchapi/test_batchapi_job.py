@@ -353,6 +353,20 @@ def test_a_file_the_provider_refuses_stops_wait_with_the_reason() -> None:
             job.results()  # not the few results there are: the job did not finish
 
 
+def test_after_a_refused_file_other_settings_start_a_new_job(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    with server(max_requests=4) as srv:
+        a = analyzer(srv, structured_output="json_schema")
+        with pytest.raises(BatchAPIError, match="too_many_tasks"):
+            a.submit_batch(reviews(6), output=out).wait()
+        # Nothing of the refused job can be collected: smaller files start afresh.
+        results = a.submit_batch(reviews(6), output=out, max_requests_per_file=3).results()
+        statuses = [b["status"] for b in srv.batches.batches]
+    _assert_every_id_once(results, 6)
+    assert all(r.ok for r in results)
+    assert statuses == ["failed", "completed", "completed"]
+
+
 def test_timing_options_are_checked() -> None:
     from wom_sdk import ConfigurationError
 
