@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging as _logging
 
+from ._batchapi import AsyncBatchJob, BatchJob
 from ._cache import ResponseCache, SQLiteCache
 from ._client import AsyncReviewAnalyzer, ReviewAnalyzer
 from ._exceptions import (
@@ -24,6 +25,7 @@ from ._exceptions import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    BatchAPIError,
     ConfigurationError,
     ContentFilterError,
     IncompatibleEndpointError,
@@ -74,9 +76,12 @@ __all__ = [
     "APIError",
     "APIStatusError",
     "APITimeoutError",
+    "AsyncBatchJob",
     "AsyncReviewAnalyzer",
     "AuthenticationError",
     "BadRequestError",
+    "BatchAPIError",
+    "BatchJob",
     "Complaint",
     "ConfigurationError",
     "ContentFilterError",

@@ -48,10 +48,13 @@ __all__ = [
     "AsyncAnalyzePack",
     "PackAnswer",
     "ReviewInput",
+    "Unit",
     "aiter_batch",
+    "aiter_units",
     "error_info",
     "in_order",
     "iter_batch",
+    "iter_units",
     "plan_units",
     "to_record",
 ]
@@ -194,8 +197,23 @@ def iter_batch(
     ``rate_known()`` says whether the rate limiter knows a limit yet; until it
     does, at most ``WARMUP_CONCURRENCY`` units are in flight.
     """
-    cap = max_concurrency or DEFAULT_MAX_CONCURRENCY
     units = plan_units(((i, to_record(x, i)) for i, x in enumerate(reviews)), pack)
+    return iter_units(units, analyze_one=analyze_one, analyze_pack=analyze_pack,
+                      rate_known=rate_known, max_concurrency=max_concurrency, budget=budget)
+
+
+def iter_units(
+    units: Iterable[Unit],
+    *,
+    analyze_one: AnalyzeOne,
+    analyze_pack: AnalyzePack,
+    rate_known: Callable[[], bool],
+    max_concurrency: int | None = None,
+    budget: Budget | None = None,
+) -> Iterator[tuple[int, BatchResult]]:
+    """``iter_batch`` for units already grouped (a provider batch's re-runs keep theirs)."""
+    cap = max_concurrency or DEFAULT_MAX_CONCURRENCY
+    queue = iter(units)
     pool = cf.ThreadPoolExecutor(max_workers=cap, thread_name_prefix="wom")
     running: set[cf.Future[list[tuple[int, BatchResult]]]] = set()
     finished = False
@@ -206,7 +224,7 @@ def iter_batch(
         exhausted = False
         while running or not exhausted:
             while not exhausted and len(running) < _limit(rate_known, cap):
-                unit = None if _spent(budget) else next(units, None)
+                unit = None if _spent(budget) else next(queue, None)
                 if unit is None:
                     exhausted = True
                     break
@@ -263,14 +281,31 @@ async def aiter_batch(
     budget: Budget | None = None,
 ) -> AsyncIterator[tuple[int, BatchResult]]:
     """Async twin of ``iter_batch``."""
-    cap = max_concurrency or DEFAULT_MAX_CONCURRENCY
     units = plan_units(((i, to_record(x, i)) for i, x in enumerate(reviews)), pack)
+    async for pair in aiter_units(units, analyze_one=analyze_one, analyze_pack=analyze_pack,
+                                  rate_known=rate_known, max_concurrency=max_concurrency,
+                                  budget=budget):
+        yield pair
+
+
+async def aiter_units(
+    units: Iterable[Unit],
+    *,
+    analyze_one: AsyncAnalyzeOne,
+    analyze_pack: AsyncAnalyzePack,
+    rate_known: Callable[[], bool],
+    max_concurrency: int | None = None,
+    budget: Budget | None = None,
+) -> AsyncIterator[tuple[int, BatchResult]]:
+    """Async twin of ``iter_units``."""
+    cap = max_concurrency or DEFAULT_MAX_CONCURRENCY
+    queue = iter(units)
     running: set[asyncio.Task[list[tuple[int, BatchResult]]]] = set()
     exhausted = False
     try:
         while running or not exhausted:
             while not exhausted and len(running) < _limit(rate_known, cap):
-                unit = None if _spent(budget) else next(units, None)
+                unit = None if _spent(budget) else next(queue, None)
                 if unit is None:
                     exhausted = True
                     break

@@ -9,12 +9,15 @@ and the public methods, which name a task of ``_tasks.TASKS``.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Generator as _Generator
 from typing import Any, cast
 
 from ._batch import PackAnswer, ReviewInput, aiter_batch, in_order, iter_batch
+from ._batchapi import AsyncBatchSubmitter, BatchSubmitter
 from ._budget import Budget
 from ._core import AnalyzerCore, Prepared
-from ._llm import ChatRequest, ChatResponse, EmbeddingRequest, TaskCall, TaskOutcome
+from ._exceptions import APIStatusError
+from ._llm import ChatRequest, ChatResponse, EmbeddingRequest, TaskCall, TaskOutcome, advance
 from ._observe import step
 from .io._dataframe import records_from_frame, to_frame
 from .types import (
@@ -29,7 +32,9 @@ from .types import (
 
 __all__ = ["AsyncReviewAnalyzer", "ReviewAnalyzer"]
 
-class ReviewAnalyzer(AnalyzerCore):
+Conversation = _Generator[ChatRequest, ChatResponse, TaskOutcome]
+
+class ReviewAnalyzer(BatchSubmitter, AnalyzerCore):
     """Analyze customer reviews with any OpenAI-compatible chat endpoint.
 
     Connection settings come from the arguments, else from the environment:
@@ -146,6 +151,18 @@ class ReviewAnalyzer(AnalyzerCore):
                     got = e
                 req = step(steps, got)
             return req
+
+    def _drive(self, gen: Conversation, pending: ChatRequest | TaskOutcome) -> TaskOutcome:
+        """Send each request of a dialogue until its outcome (a batch's re-runs start midway)."""
+        while isinstance(pending, ChatRequest):
+            try:
+                resp = self._send(pending, None)
+            except APIStatusError as e:
+                pending = advance(gen, error=e)
+                continue
+            self._count_response(resp)
+            pending = advance(gen, resp)
+        return pending
 
     def _do(self, prep: Prepared, budget: Budget | None = None) -> Any:
         assert prep.call is not None
@@ -264,7 +281,7 @@ class ReviewAnalyzer(AnalyzerCore):
             budget=budget)
 
 
-class AsyncReviewAnalyzer(AnalyzerCore):
+class AsyncReviewAnalyzer(AsyncBatchSubmitter, AnalyzerCore):
     """The async twin of ``ReviewAnalyzer``: same arguments, same results.
 
     ``http_client`` takes an ``httpx2.AsyncClient``, ``client`` an
@@ -334,6 +351,18 @@ class AsyncReviewAnalyzer(AnalyzerCore):
                     got = e
                 req = step(steps, got)
             return req
+
+    async def _drive(self, gen: Conversation, pending: ChatRequest | TaskOutcome) -> TaskOutcome:
+        """Async twin of ``ReviewAnalyzer._drive``."""
+        while isinstance(pending, ChatRequest):
+            try:
+                resp = await self._send(pending, None)
+            except APIStatusError as e:
+                pending = advance(gen, error=e)
+                continue
+            self._count_response(resp)
+            pending = advance(gen, resp)
+        return pending
 
     async def _do(self, prep: Prepared, budget: Budget | None = None) -> Any:
         assert prep.call is not None

@@ -12,15 +12,16 @@
     │   ├── APIConnectionError      no answer: refused, reset, DNS
     │   │   └── APITimeoutError     no answer within the timeout
     │   ├── IncompatibleEndpointError   the URL answered, but not as an OpenAI-compatible API
-    │   └── APIStatusError          an HTTP error status (status_code, request_id)
-    │       ├── BadRequestError     400: the endpoint refused the request as sent
-    │       │   └── UnsupportedFeatureError  the provider cannot do what was asked
-    │       ├── AuthenticationError 401: the key is missing or wrong
-    │       ├── PermissionDeniedError   403: the key may not use this model or resource
-    │       ├── NotFoundError       404: no such model at this base URL
-    │       ├── UnprocessableEntityError    422: the endpoint could not process the request
-    │       ├── RateLimitError      429 after every retry (retry_after)
-    │       └── ServerError         5xx after every retry
+    │   ├── APIStatusError          an HTTP error status (status_code, request_id)
+    │   │   ├── BadRequestError     400: the endpoint refused the request as sent
+    │   │   │   └── UnsupportedFeatureError  the provider cannot do what was asked
+    │   │   ├── AuthenticationError 401: the key is missing or wrong
+    │   │   ├── PermissionDeniedError   403: the key may not use this model or resource
+    │   │   ├── NotFoundError       404: no such model at this base URL
+    │   │   ├── UnprocessableEntityError    422: the endpoint could not process the request
+    │   │   ├── RateLimitError      429 after every retry (retry_after)
+    │   │   └── ServerError         5xx after every retry
+    │   └── BatchAPIError           the provider's Batch API failed a job or a request (code)
     └── OutputError                 the model answered, but not with a usable result
         ├── OutputValidationError   JSON missing or invalid after every re-ask
         ├── TruncatedOutputError    finish_reason == "length"
@@ -50,6 +51,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "BatchAPIError",
     "ConfigurationError",
     "ContentFilterError",
     "IncompatibleEndpointError",
@@ -249,6 +251,25 @@ class ServerError(APIStatusError):
     """Raised on a 5xx status once every retry has been spent."""
 
     kind = "server"
+
+
+class BatchAPIError(APIError):
+    """Raised when the provider's Batch API refused a job or did not run a request (``code``)."""
+
+    kind = "batch_api"
+
+    def __init__(self, message: str, *, code: str | None = None,
+                 batch_id: str | None = None) -> None:
+        super().__init__(message)
+        #: the provider's error code: token_limit_exceeded, batch_expired, batch_cancelled...
+        self.code = code
+        #: the batch it happened in, when there is one
+        self.batch_id = batch_id
+
+    def to_dict(self) -> dict[str, Any]:
+        d = super().to_dict()
+        d.update(code=self.code, batch_id=self.batch_id)
+        return d
 
 
 class OutputError(WomError):

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers.processes import fake_server, write_reviews
+
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform == "win32",
                                                     reason="POSIX signals")]
 
@@ -27,30 +29,13 @@ N_REVIEWS = 200
 
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fakeserver", "--port", "0", "--latency", "0.05",
-         "--responder", "wom"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.startswith("READY "), line + proc.stderr.read() if proc.stderr else line
-        yield line.split()[1]
-    finally:
-        proc.terminate()
-        proc.communicate(timeout=30)
+    with fake_server("--latency", "0.05", "--responder", "wom") as url:
+        yield url
 
 
 @pytest.fixture
 def reviews(tmp_path: Path) -> Path:
-    path = tmp_path / "reviews.csv"
-    lines = ["id,product,text"]
-    for i in range(N_REVIEWS):
-        text = f"第{i}条：电池一天要充三次" if i % 2 else f"Review {i}: the battery dies by noon"
-        lines.append(f"id-{i},Phone,{text}")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    return write_reviews(tmp_path / "reviews.csv", N_REVIEWS)
 
 
 def _command(base_url: str, src: Path, out: Path) -> list[str]:

@@ -12,8 +12,10 @@ import asyncio
 import json
 import signal
 import sys
+import zlib
 from collections.abc import Sequence
 
+from ._batches import BatchSettings, BatchTiming, ScaledClock
 from ._fake_server import FakeOpenAIServer
 from ._faults import FAULT_KINDS, FaultPlan
 from ._wom_responder import wom_responder
@@ -58,6 +60,25 @@ def _parser() -> argparse.ArgumentParser:
         default="schema",
         help="schema: minimal schema-shaped JSON; wom: grounded answers to wom-sdk's prompts",
     )
+    batch = parser.add_argument_group(
+        "Batch API (/v1/files, /v1/batches; virtual time, --batch-speed times real time)")
+    batch.add_argument("--batch-speed", type=float, default=1.0, metavar="X",
+                       help="virtual seconds per real second (1000: a 24h window in 86 s)")
+    default = BatchTiming()
+    batch.add_argument("--batch-validate", type=float, default=default.validate, metavar="S",
+                       help="virtual seconds a batch stays 'validating'")
+    batch.add_argument("--batch-per-line", type=float, default=default.per_line, metavar="S",
+                       help="virtual seconds per request line while 'in_progress'")
+    batch.add_argument("--batch-finalize", type=float, default=default.finalize, metavar="S")
+    batch.add_argument("--batch-window", type=float, default=default.window, metavar="S",
+                       help="the completion window; a batch not done by then expires")
+    batch.add_argument("--batch-max-requests", type=int, default=50_000, metavar="N")
+    batch.add_argument("--batch-enqueued-limit", type=int, default=None, metavar="TOKENS",
+                       help="enqueued prompt tokens per model (token_limit_exceeded past it)")
+    batch.add_argument("--batch-faults", default="", metavar="KIND=P,...",
+                       help="faults of batch request lines, as --faults")
+    batch.add_argument("--batch-malformed-every", type=int, default=0, metavar="N",
+                       help="cut every N-th successful output line in half (0: none)")
     parser.add_argument("--model", default="fake-model")
     parser.add_argument("--require-api-key", default=None, metavar="KEY")
     return parser
@@ -72,7 +93,8 @@ async def _serve(server: FakeOpenAIServer) -> None:
         print(f"READY {server.base_url}", flush=True)
         # Unbounded on purpose: the process serves until it is signalled.
         await stop.wait()
-    print(json.dumps(server.stats().to_dict()), flush=True)
+    print(json.dumps({**server.stats().to_dict(), "batch_api": server.batches.summary()}),
+          flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -88,12 +110,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.faults
             else None
         )
+        every = args.batch_malformed_every
+        batch_settings = BatchSettings(
+            timing=BatchTiming(validate=args.batch_validate, per_line=args.batch_per_line,
+                               finalize=args.batch_finalize, window=args.batch_window),
+            clock=ScaledClock(args.batch_speed),
+            max_requests=args.batch_max_requests,
+            enqueued_token_limit=args.batch_enqueued_limit,
+            malformed=(lambda cid: zlib.crc32(cid.encode()) % every == 0) if every > 0 else None,
+        )
+        batch_faults = (FaultPlan.parse(args.batch_faults, seed=args.seed)
+                        if args.batch_faults else None)
         server = FakeOpenAIServer(
             rpm=args.rpm,
             tpm=args.tpm,
             latency=args.latency,
             latency_jitter=args.latency_jitter,
             faults=faults,
+            batch_settings=batch_settings,
+            batch_faults=batch_faults,
             model=args.model,
             responder=wom_responder if args.responder == "wom" else None,
             require_api_key=args.require_api_key,

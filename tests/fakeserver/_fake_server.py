@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Literal, Self
 
 from . import _payloads as payloads
+from ._batches import BatchService, BatchSettings
 from ._faults import FaultPlan
 from ._handlers import App, Drop, Hang, Reply
 from ._http import HttpError, read_request, render_response
@@ -57,6 +58,11 @@ class FakeOpenAIServer:
         embedding_faults: which ``/embeddings`` requests fail, counted on their own;
             only the kinds that answer instead of the request apply there (429,
             500, 503, drop, hang).
+        batch_settings: the Files and Batches endpoints' limits, timing and
+            clock (``BatchSettings``; default: real time, OpenAI's limits).
+        batch_faults: which request lines of batches get a fault, counted on
+            their own (``429``/``500``/``503``/``drop``/``hang`` put the line in the
+            error file; content faults corrupt its answer).
         responder: ``responder(request_json)`` gives the answer's content (a str)
             or a dict overriding ``content``, ``refusal``, ``finish_reason``, ``usage``;
             None answers a minimal instance of the requested JSON schema.
@@ -80,6 +86,8 @@ class FakeOpenAIServer:
         latency_jitter: float = 0.0,
         faults: FaultPlan | None = None,
         embedding_faults: FaultPlan | None = None,
+        batch_settings: BatchSettings | None = None,
+        batch_faults: FaultPlan | None = None,
         responder: Responder | None = None,
         model: str = "fake-model",
         require_api_key: str | None = None,
@@ -108,6 +116,8 @@ class FakeOpenAIServer:
             latency_jitter=latency_jitter,
             faults=faults,
             embedding_faults=embedding_faults,
+            batch_settings=batch_settings,
+            batch_faults=batch_faults,
             responder=responder,
             model=model,
             require_api_key=require_api_key,
@@ -153,6 +163,11 @@ class FakeOpenAIServer:
     def stats(self) -> ServerStats:
         """A snapshot of the counters; safe from any thread, during or after the run."""
         return self._recorder.snapshot()
+
+    @property
+    def batches(self) -> BatchService:
+        """The Files and Batches endpoints' state (``.batches``, ``.files``)."""
+        return self._app.batches
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -377,7 +392,8 @@ class FakeOpenAIServer:
                 await asyncio.sleep(outcome.seconds)
                 return
             response = render_response(
-                outcome.status, outcome.body, outcome.headers, keep_alive=request.keep_alive
+                outcome.status, outcome.body, outcome.headers, keep_alive=request.keep_alive,
+                content_type=outcome.content_type,
             )
             await self._send(writer, response)
             if not request.keep_alive:

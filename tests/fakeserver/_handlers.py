@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import _payloads as payloads
+from ._batches import BatchService, BatchSettings
 from ._faults import FaultKind, FaultPicker, FaultPlan
+from ._files import FileStore
 from ._http import HttpRequest
 from ._limits import RateLimiter, Verdict, estimate_prompt_tokens, estimate_text_tokens
 from ._profiles import Profile
@@ -40,6 +42,7 @@ class Reply:
     status: int
     body: bytes
     headers: list[tuple[str, str]]
+    content_type: str = "application/json"
 
 
 @dataclass(slots=True)
@@ -115,6 +118,8 @@ class App:
         faults: FaultPlan | None,
         responder: Responder | None,
         embedding_faults: FaultPlan | None = None,
+        batch_settings: BatchSettings | None = None,
+        batch_faults: FaultPlan | None = None,
         model: str,
         require_api_key: str | None,
         seed: int | None,
@@ -134,6 +139,11 @@ class App:
         self._api_key = require_api_key
         self._recorder = recorder
         self._ids = itertools.count(1)
+        settings = batch_settings or BatchSettings()
+        # Batch lines have their own fault counter: a plan scripts the lines, not the chats.
+        self._batch_faults = FaultPicker(batch_faults)
+        self.batches = BatchService(FileStore(settings.clock, settings.max_bytes), settings,
+                                    self._batch_line)
 
     async def handle(self, request: HttpRequest) -> Outcome:
         number = next(self._ids)
@@ -171,6 +181,8 @@ class App:
             if refused is not None:
                 return self._refuse(refused)
             path = self._profile.local_path(path) or path
+        if path.startswith(("/v1/files", "/v1/batches")):
+            return self._batch_api(request, path, body)
         method = _ROUTES.get(path)
         if method is None and path.startswith("/v1/models/"):
             method = "GET"
@@ -194,6 +206,65 @@ class App:
         if path == "/v1/embeddings":
             return await self._embeddings(body)
         return await self._chat(body, number)
+
+    def _batch_api(self, request: HttpRequest, path: str, body: Any) -> Reply:
+        """``/v1/files`` and ``/v1/batches`` (``_files``, ``_batches``)."""
+        files, batches = self.batches.files, self.batches
+        parts = path.split("/")[2:]  # ["files", id?, "content"?] / ["batches", id?, "cancel"?]
+        method = request.method
+        answer: tuple[int, Any] | None = None
+        if parts[0] == "files":
+            if len(parts) == 1 and method == "POST":
+                answer = files.upload(request.headers.get("content-type", ""), request.body)
+            elif len(parts) == 1 and method == "GET":
+                answer = files.listing(request.query)
+            elif len(parts) == 2 and method == "GET":
+                answer = files.retrieve(parts[1])
+            elif len(parts) == 2 and method == "DELETE":
+                answer = files.delete(parts[1])
+            elif len(parts) == 3 and parts[2] == "content" and method == "GET":
+                status, content = files.content(parts[1])
+                if isinstance(content, bytes):
+                    return Reply(status, content, [], "application/octet-stream")
+                answer = status, content
+        elif len(parts) == 1 and method == "POST":
+            if not isinstance(body, dict):
+                return _error(400, "We could not parse the JSON body of your request.")
+            answer = batches.create(body)
+        elif len(parts) == 1 and method == "GET":
+            answer = batches.listing(request.query)
+        elif len(parts) == 2 and method == "GET":
+            answer = batches.retrieve(parts[1])
+        elif len(parts) == 3 and parts[2] == "cancel" and method == "POST":
+            answer = batches.cancel(parts[1])
+        if answer is None:
+            return _error(404, f"Invalid URL ({method} {request.path})", code="unknown_url")
+        return Reply(answer[0], payloads.dumps(answer[1]), [])
+
+    def _batch_line(self, body: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
+        """One request line of a batch, answered as the chat endpoint would answer it."""
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not messages:
+            return 400, json.loads(payloads.error("'messages' must be a non-empty array",
+                                                  "invalid_request_error", None, "messages"))
+        fault = self._batch_faults.pick(body)
+        if fault is not None:
+            self._recorder.fault(fault)
+        if fault in _EARLY_FAULTS:
+            status = 429 if fault == "429" else 503 if fault == "503" else 500
+            return status, json.loads(payloads.error(
+                "The server had an error while processing your request.", "server_error"))
+        if fault == "reject_json_schema" and _wants_json_schema(body):
+            return 400, json.loads(payloads.error(
+                "Invalid parameter: 'response_format' of type 'json_schema' is not supported "
+                "with this model.", "invalid_request_error", None, "response_format"))
+        answer = payloads.answer_from(self._responder(dict(body)))
+        if fault is not None and fault != "reject_json_schema":
+            answer = payloads.corrupt(fault, answer, body)
+        completion = payloads.chat_completion(
+            answer, number=next(self._ids), model=str(body.get("model")),
+            prompt_tokens=estimate_prompt_tokens(messages))
+        return 200, completion
 
     def _check_key(self, authorization: str | None) -> Reply | None:
         if authorization is None or not authorization.startswith("Bearer "):

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
 
 __all__ = ["HttpError", "HttpRequest", "read_request", "render_response"]
 
-MAX_BODY = 64 * 1024 * 1024
+#: A Batch API input file may be 200 MB (https://platform.openai.com/docs/guides/batch),
+#: plus the multipart framing around it.
+MAX_BODY = 256 * 1024 * 1024
 
 _REASONS = {
     200: "OK",
     400: "Bad Request",
     401: "Unauthorized",
+    403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
     413: "Content Too Large",
@@ -38,6 +42,8 @@ class HttpRequest:
     headers: dict[str, str]
     body: bytes
     keep_alive: bool
+    #: the query string's parameters (the last value of a repeated name)
+    query: dict[str, str] = field(default_factory=dict)
 
 
 class HttpError(Exception):
@@ -92,7 +98,8 @@ async def read_request(
     connection = headers.get("connection", "").lower()
     # HTTP/1.1 keeps connections open unless told otherwise; HTTP/1.0 the reverse.
     keep_alive = "close" not in connection if version == "HTTP/1.1" else "keep-alive" in connection
-    return HttpRequest(method.upper(), target.split("?", 1)[0], headers, body, keep_alive)
+    path, _, query = target.partition("?")
+    return HttpRequest(method.upper(), path, headers, body, keep_alive, dict(parse_qsl(query)))
 
 
 async def _read_chunked(reader: asyncio.StreamReader, max_body: int) -> bytes:

@@ -9,10 +9,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .._batchapi._settings import Settings
 from .._constants import EXIT_BUDGET, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from .._exceptions import OutputBusyError
 from .._pricing import load_prices
 from .._tasks import SECTION_NAMES
+from ..io._batch_api import BatchApiRun, BatchApiSummary, JobProgress
 from ..io._columns import TEXT
 from ..io._output import OutputMode, ResultWriter
 from ..io._progress import Progress, RunSummary
@@ -96,7 +98,30 @@ def register(subparsers: Any) -> None:
                    help="spend at most USD US dollars this run: no request that could pass it "
                         "is sent; the reviews not done are left for the next run (needs the "
                         "model's price: genai-prices, or --prices)")
+    _add_batch_options(p)
     p.set_defaults(func=run)
+
+
+def _add_batch_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group(
+        "Batch API (OpenAI, Azure OpenAI: half the price, results within 24 hours)")
+    g.add_argument("--batch-api", action="store_true",
+                   help="send the reviews as provider batch jobs; the job's state is kept in "
+                        "OUTPUT.batch.json, so the same command continues it after a stop "
+                        "(`wom batches OUTPUT` shows it)")
+    g.add_argument("--batch-retry", choices=("online", "batch"), default="online",
+                   help="lines without a usable answer run again online (default) or in "
+                        "follow-up batches")
+    g.add_argument("--batch-model", metavar="NAME",
+                   help="the model named in the batch (Azure: the Global-Batch deployment); "
+                        "default --model")
+    g.add_argument("--max-enqueued-tokens", type=positive_int, metavar="N",
+                   help="the account's enqueued-token limit for the model: files wait for "
+                        "room instead of being refused")
+    g.add_argument("--max-requests-per-file", type=positive_int, metavar="N",
+                   help="smaller input files than the provider allows (50,000; Azure 100,000)")
+    g.add_argument("--poll-interval", type=positive_float, metavar="SECONDS",
+                   help="seconds between polls (default 5, growing to 60)")
 
 
 def _resume_command(argv: Sequence[str]) -> str:
@@ -105,10 +130,32 @@ def _resume_command(argv: Sequence[str]) -> str:
     return shlex.join(["wom", *kept])
 
 
+def _batch_api_run(args: argparse.Namespace, analyzer: Any, source: Any, writer: ResultWriter,
+                   summary: RunSummary, prices: Any, resume: str) -> BatchApiRun:
+    def reopen() -> Any:
+        return open_source(args.input, fmt=args.format, text_column=args.text_column,
+                           id_column=args.id_column, product_column=args.product_column,
+                           rating_column=args.rating_column, date_column=args.date_column)
+
+    settings = Settings(pack=args.pack, retry=args.batch_retry, batch_model=args.batch_model,
+                        max_requests_per_file=args.max_requests_per_file,
+                        max_enqueued_tokens=args.max_enqueued_tokens,
+                        poll_interval=args.poll_interval, max_concurrency=args.concurrency)
+    progress = None if args.quiet else JobProgress(tty=Progress.wanted(False))
+    return BatchApiRun(analyzer, source, writer, summary, prices=prices, settings=settings,
+                       reopen=None if args.input == "-" else reopen, limit=args.limit,
+                       progress=progress, resume_hint=resume)
+
+
 def run(args: argparse.Namespace) -> int:
     """``wom analyze``: the exit status."""
     if args.input != "-" and Path(args.input).resolve() == Path(args.output).resolve():
         return fail("the output file must not be the input file", EXIT_USAGE)
+    if args.batch_api and args.budget is not None:
+        # A batch's cost is known only when its output comes back, hours later: nothing
+        # could be held back before it is spent.
+        return fail("--budget cannot be kept with --batch-api (a batch is priced when it "
+                    "completes); estimate with --limit N first", EXIT_USAGE)
     prices = load_prices(args.prices)
     source = open_source(args.input, fmt=args.format, text_column=args.text_column,
                          id_column=args.id_column, product_column=args.product_column,
@@ -126,12 +173,17 @@ def run(args: argparse.Namespace) -> int:
         raise
     mode = (OutputMode.OVERWRITE if args.overwrite
             else OutputMode.RETRY_ERRORS if args.retry_errors else OutputMode.RESUME)
-    summary = RunSummary(input=args.input, output=args.output)
     resume = _resume_command(getattr(args, "argv", []))
-    batch = BatchRun(analyzer, source, ResultWriter(args.output, mode), summary, prices=prices,
-                     pack=args.pack, concurrency=args.concurrency, limit=args.limit,
-                     progress=Progress.wanted(args.quiet), resume_hint=resume,
-                     budget=args.budget)
+    if args.batch_api:
+        summary: RunSummary = BatchApiSummary(input=args.input, output=args.output)
+        writer = ResultWriter(args.output, mode)
+        batch: BatchRun = _batch_api_run(args, analyzer, source, writer, summary, prices, resume)
+    else:
+        summary = RunSummary(input=args.input, output=args.output)
+        batch = BatchRun(analyzer, source, ResultWriter(args.output, mode), summary,
+                         prices=prices, pack=args.pack, concurrency=args.concurrency,
+                         limit=args.limit, progress=Progress.wanted(args.quiet),
+                         resume_hint=resume, budget=args.budget)
     try:
         status = batch.run()
     except OutputBusyError:
@@ -154,6 +206,10 @@ def run(args: argparse.Namespace) -> int:
     elif status == EXIT_INTERRUPTED:
         print(f"Interrupted. Everything finished is in {args.output}; to continue, run the "
               f"same command again:\n  {resume}", file=sys.stderr)
+        if args.batch_api:
+            print(f"The batches keep running at the provider; `wom batches {args.output}` "
+                  f"shows them, `wom batches {args.output} --cancel` cancels them.",
+                  file=sys.stderr)
     elif status == EXIT_FAILED:
         if args.quiet:
             fail(f"stopped: {summary.stopped_reason}")

@@ -1,4 +1,4 @@
-"""The ``wom`` command line: analyze, demo, report, eval, alerts, highlights, queue.
+"""The ``wom`` command line: analyze, batches, demo, report, eval, alerts, highlights, queue.
 
 Only the console script (and ``python -m wom_sdk``) imports this module, so
 ``import wom_sdk`` never pays for argparse or the subcommands. Each subcommand
@@ -15,13 +15,13 @@ from collections.abc import Sequence
 from .. import __version__
 from .._constants import EXIT_BUDGET, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_NEW_ALERTS, EXIT_USAGE
 from .._exceptions import WomError
-from . import _alerts, _analyze, _demo, _eval, _highlights, _queue, _report
+from . import _alerts, _analyze, _batches, _demo, _eval, _highlights, _queue, _report
 from ._common import AnalyzerFactory, WomArgumentParser, exit_status, exit_status_help, fail
 
 __all__ = ["build_parser", "main"]
 
 #: Subcommand modules, in the order they appear in ``wom --help``.
-_COMMANDS = (_analyze, _demo, _report, _eval, _alerts, _highlights, _queue)
+_COMMANDS = (_analyze, _batches, _demo, _report, _eval, _alerts, _highlights, _queue)
 
 
 def build_parser() -> WomArgumentParser:

@@ -12,7 +12,7 @@ import wom_sdk.local
 from wom_sdk.cli import build_parser, main
 
 #: Every ``wom`` subcommand, in ``wom --help`` order.
-COMMANDS = ["analyze", "demo", "report", "eval", "alerts", "highlights", "queue"]
+COMMANDS = ["analyze", "batches", "demo", "report", "eval", "alerts", "highlights", "queue"]
 
 
 def listed_commands(help_text: str) -> list[str]:

@@ -17,7 +17,7 @@ from test_cli import MockLLM, write_csv
 import wom_sdk.local
 from wom_sdk.cli import build_parser, main
 
-COMMANDS = ("analyze", "demo", "report", "eval", "alerts", "highlights", "queue")
+COMMANDS = ("analyze", "batches", "demo", "report", "eval", "alerts", "highlights", "queue")
 ROOT = Path(__file__).parents[3]
 LABELED = ROOT / "examples" / "labeled_sample.csv"
 RESULTS = ROOT / "tests" / "data" / "report_small.jsonl"
@@ -51,6 +51,16 @@ CASES = [
     (["analyze", "in.csv", "-o", "o.jsonl"], 1, "No API key and no endpoint configured"),
     (["analyze", "in.csv", "-o", "o.jsonl", "--api-key-env", "NO_SUCH_VAR"], 1,
      "--api-key-env NO_SUCH_VAR: the environment variable NO_SUCH_VAR is not set"),
+    (["analyze", "in.csv", "-o", "o.jsonl", "--batch-api", "--batch-retry", "later"], 2,
+     "argument --batch-retry: invalid choice: 'later'"),
+    (["analyze", "in.csv", "-o", "o.jsonl", "--batch-api", "--max-enqueued-tokens", "0"], 2,
+     "argument --max-enqueued-tokens: must be at least 1, got 0"),
+    (["analyze", "in.csv", "-o", "o.jsonl", "--batch-api"], 1,
+     "No API key and no endpoint configured"),
+    (["analyze", "in.csv", "-o", "o.jsonl", "--batch-api", "--budget", "5"], 2,
+     "--budget cannot be kept with --batch-api (a batch is priced when it completes)"),
+    # batches
+    (["batches", "o.jsonl"], 2, "no Batch API job for o.jsonl"),
     # demo
     (["demo", "--limit", "0"], 2, "argument --limit: must be at least 1, got 0"),
     (["demo", "--input", "missing.csv"], 2, "input file not found: missing.csv"),

@@ -19,6 +19,7 @@ EXPECTED = {
     "BadRequestError", "UnsupportedFeatureError", "PermissionDeniedError", "NotFoundError",
     "UnprocessableEntityError", "IncompatibleEndpointError",
     "Need", "NEED_TAGS",
+    "BatchJob", "AsyncBatchJob", "BatchAPIError",
 }
 
 
@@ -99,8 +100,8 @@ def test_analyzer_methods_are_the_intended_ones_in_both_twins() -> None:
     import inspect
 
     sync, async_ = wom_sdk.ReviewAnalyzer, wom_sdk.AsyncReviewAnalyzer
-    assert _public(sync) == ANALYZER_METHODS | {"iter_many", "close"}
-    assert _public(async_) == ANALYZER_METHODS | {"aiter_many", "aclose"}
+    assert _public(sync) == ANALYZER_METHODS | {"iter_many", "close", "submit_batch"}
+    assert _public(async_) == ANALYZER_METHODS | {"aiter_many", "aclose", "submit_batch"}
     for name in ANALYZER_METHODS:
         one, two = getattr(sync, name), getattr(async_, name)
         if callable(one):
@@ -112,3 +113,23 @@ def test_analyzer_methods_are_the_intended_ones_in_both_twins() -> None:
     assert list(embed.parameters) == ["self", "texts", "model", "dimensions"]
     assert embed.parameters["model"].default is None
     assert "Args:" in (sync.embed.__doc__ or "")
+
+
+def test_submit_batch_and_the_job_are_twins() -> None:
+    import inspect
+
+    one = inspect.signature(wom_sdk.ReviewAnalyzer.submit_batch)
+    two = inspect.signature(wom_sdk.AsyncReviewAnalyzer.submit_batch)
+    # The same parameters; only the job they return differs (BatchJob / AsyncBatchJob).
+    assert one.parameters == two.parameters
+    assert inspect.iscoroutinefunction(wom_sdk.AsyncReviewAnalyzer.submit_batch)
+    assert "Args:" in (wom_sdk.ReviewAnalyzer.submit_batch.__doc__ or "")
+    job, ajob = wom_sdk.BatchJob, wom_sdk.AsyncBatchJob
+    methods = {"wait", "results", "refresh", "cancel"}
+    shown = {"id", "status", "done", "request_counts", "batch_ids", "state_file", "usage",
+             "stats", "elapsed", "describe"}
+    assert _public(job) == _public(ajob) == methods | shown
+    for name in methods:
+        assert inspect.iscoroutinefunction(getattr(ajob, name)), name
+        assert not inspect.iscoroutinefunction(getattr(job, name)), name
+        assert getattr(job, name).__doc__, name

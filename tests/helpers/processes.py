@@ -1,0 +1,40 @@
+"""Real processes for end-to-end tests: the fake server, and an input file of reviews."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+#: ``python -m fakeserver`` needs tests/ on the path.
+TESTS = Path(__file__).parents[1]
+
+
+@contextmanager
+def fake_server(*args: str) -> Iterator[str]:
+    """``python -m fakeserver --port 0 ARGS`` in its own process; yields its base URL."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fakeserver", "--port", "0", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(TESTS)})
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("READY "), line + proc.stderr.read() if proc.stderr else line
+        yield line.split()[1]
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+
+
+def write_reviews(path: Path, n: int) -> Path:
+    """A CSV of ``n`` reviews with ids ``id-0``..., half Chinese, half English."""
+    lines = ["id,product,text"]
+    for i in range(n):
+        text = f"第{i}条：电池一天要充三次" if i % 2 else f"Review {i}: the battery dies by noon"
+        lines.append(f"id-{i},Phone,{text}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
