@@ -203,7 +203,7 @@ def test_pack_analyzes_every_review(llm: MockLLM, tmp_path: Path) -> None:
 
 def test_txt_from_stdin_and_invalid_utf8_in_the_summary(
         llm: MockLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    data = "好评\n\n".encode() + b"bad byte \xff here\n"
+    data = "好评，电池很耐用，物流也很快\n\n".encode() + b"bad byte \xff here\n"
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
     out = tmp_path / "out.jsonl"
     status, s = run(llm, tmp_path, "-", "-o", str(out))

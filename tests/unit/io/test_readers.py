@@ -103,15 +103,20 @@ def test_txt_one_review_a_line_skipping_blank_lines(tmp_path: Path) -> None:
     assert [(r.id, r.text) for r in _read(p)] == [("row-1", "好评"), ("row-4", "bad, really bad")]
 
 
-def test_invalid_utf8_is_replaced_and_counted(tmp_path: Path) -> None:
+def test_a_few_invalid_utf8_bytes_are_replaced_and_counted(tmp_path: Path) -> None:
+    # A UTF-8 export with a character cut in two places: within the rule of
+    # _encoding (one bad byte per ten good non-ASCII characters), so it is read
+    # as UTF-8; a U+FFFD that was in the file already is data, not a replacement.
     p = tmp_path / "r.txt"
-    # GBK bytes of 好 (two invalid sequences here), a stray 0xff, and a real U+FFFD.
-    p.write_bytes("ok \ufffd\n".encode() + b"bad \xba\xc3 and \xff\n")
+    good = "电池一天要充三次，客服也不回消息。"
+    p.write_bytes(f"{good} \ufffd\n".encode() + b"bad \xe7\x94 and \xff " + good.encode()
+                  + b"\n")
     with open_source(str(p)) as src:
         recs = list(src)
         assert src.stats.replaced == 3
-    assert recs[0].text == "ok \ufffd"
-    assert recs[1].text.count("\ufffd") == 3
+        assert src.stats.encoding == "UTF-8"
+    assert recs[0].text == f"{good} \ufffd"
+    assert recs[1].text == f"bad \ufffd\ufffd and \ufffd {good}"
 
 
 @pytest.mark.parametrize(
