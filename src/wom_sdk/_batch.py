@@ -8,6 +8,16 @@ two drivers differ only in how they wait: threads for ``ReviewAnalyzer`` (so the
 sync API works inside a notebook's running event loop), tasks for
 ``AsyncReviewAnalyzer``.
 
+Stopping: each driver has a cancel event (the caller's ``cancel=``, or its
+own), made current around each unit of work (``_cancel``). Once it is set, no
+unit starts and no request leaves; reviews not yet sent yield no result
+(``RequestCancelled``), and the requests in flight finish. The driver sets it
+itself when the caller stops iterating or an exception (Ctrl-C) ends the
+batch, so that workers asleep in the rate limiter never send after that.
+
+An item that is not a review (``None`` from a generator, a number) is that
+item's error (``invalid_review``), in its place: the rest of the batch goes on.
+
 Concurrency is not a fixed guess: the shared rate limiter decides when each
 request starts, and the number of reviews in flight is only capped
 (``max_concurrency``). Until the limiter knows a rate (configured, or learned
@@ -19,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures as cf
+import threading
 from collections.abc import (
     AsyncIterator,
     Awaitable,
@@ -30,6 +41,7 @@ from collections.abc import (
 )
 from typing import Any
 
+from ._cancel import RequestCancelled, cancelling
 from ._exceptions import APIError, InvalidReviewError, OutputError, WomError
 from .io._columns import TEXT_COLUMNS
 from .types import BatchResult, ErrorInfo, ReviewInsight, ReviewRecord
@@ -94,7 +106,21 @@ def to_record(item: ReviewInput, index: int) -> ReviewRecord:
             date=str(item["date"]) if item.get("date") not in (None, "") else None,
             extra={k: v for k, v in item.items() if k not in _KNOWN},
         )
-    raise TypeError(f"a review must be a str, ReviewRecord or mapping, not {type(item).__name__}")
+    raise TypeError(f"review {index} is {type(item).__name__}, not a str, ReviewRecord or "
+                    "mapping")
+
+
+def _records(reviews: Iterable[ReviewInput], rejected: list[tuple[int, BatchResult]],
+             ) -> Iterator[tuple[int, ReviewRecord]]:
+    """(index, record) pairs; an item that is not a review goes to ``rejected`` as its error."""
+    for i, x in enumerate(reviews):
+        try:
+            yield i, to_record(x, i)
+        except (TypeError, ValueError) as e:
+            placeholder = ReviewRecord(id=str(i), text="")
+            info = ErrorInfo(kind=InvalidReviewError.kind, type=type(e).__name__,
+                             message=str(e)[:500])
+            rejected.append((i, BatchResult(id=placeholder.id, record=placeholder, error=info)))
 
 
 def error_info(exc: BaseException) -> ErrorInfo:
@@ -144,6 +170,13 @@ def _pack_fallback(exc: BaseException) -> bool:
 
 # -- sync driver (threads) ----------------------------------------------------------------
 def _unit_sync(
+    unit: Unit, analyze_one: AnalyzeOne, analyze_pack: AnalyzePack, stop: threading.Event
+) -> list[tuple[int, BatchResult]]:
+    with cancelling(stop):
+        return _run_unit_sync(unit, analyze_one, analyze_pack)
+
+
+def _run_unit_sync(
     unit: Unit, analyze_one: AnalyzeOne, analyze_pack: AnalyzePack
 ) -> list[tuple[int, BatchResult]]:
     pending = unit
@@ -151,6 +184,8 @@ def _unit_sync(
     if len(unit) > 1:
         try:
             got, invalid = analyze_pack([r for _, r in unit])
+        except RequestCancelled:
+            return out
         except Exception as e:
             if not _pack_fallback(e):
                 return [_failed(i, r, e) for i, r in unit]
@@ -161,6 +196,8 @@ def _unit_sync(
     for i, r in pending:
         try:
             out.append(_ok(i, r, analyze_one(r)))
+        except RequestCancelled:
+            break  # not sent: no result, so that a resumed run sends it
         except Exception as e:
             out.append(_failed(i, r, e))
     return out
@@ -174,14 +211,18 @@ def iter_batch(
     rate_known: Callable[[], bool],
     pack: int = 1,
     max_concurrency: int | None = None,
+    cancel: threading.Event | None = None,
 ) -> Iterator[tuple[int, BatchResult]]:
     """(input index, result) pairs as they complete; memory bounded by concurrency.
 
     ``rate_known()`` says whether the rate limiter knows a limit yet; until it
-    does, at most ``WARMUP_CONCURRENCY`` units are in flight.
+    does, at most ``WARMUP_CONCURRENCY`` units are in flight. Once ``cancel`` is
+    set, nothing more is sent (module docstring).
     """
     cap = max_concurrency or DEFAULT_MAX_CONCURRENCY
-    units = plan_units(((i, to_record(x, i)) for i, x in enumerate(reviews)), pack)
+    stop = cancel if cancel is not None else threading.Event()
+    rejected: list[tuple[int, BatchResult]] = []
+    units = plan_units(_records(reviews, rejected), pack)
     pool = cf.ThreadPoolExecutor(max_workers=cap, thread_name_prefix="wom")
     running: set[cf.Future[list[tuple[int, BatchResult]]]] = set()
     finished = False
@@ -189,11 +230,12 @@ def iter_batch(
         exhausted = False
         while running or not exhausted:
             while not exhausted and len(running) < _limit(rate_known, cap):
-                unit = next(units, None)
+                unit = None if stop.is_set() else next(units, None)
                 if unit is None:
                     exhausted = True
                     break
-                running.add(pool.submit(_unit_sync, unit, analyze_one, analyze_pack))
+                running.add(pool.submit(_unit_sync, unit, analyze_one, analyze_pack, stop))
+            yield from _drain(rejected)
             if not running:
                 break
             done, running = cf.wait(running, return_when=cf.FIRST_COMPLETED)
@@ -201,13 +243,30 @@ def iter_batch(
                 yield from fut.result()
         finished = True
     finally:
-        # Ctrl-C, or a caller that stops iterating: do not wait for every
-        # review in flight (each may take a timeout), drop the queued ones.
+        if not finished:
+            # Ctrl-C, or a caller that stops iterating: workers asleep in the
+            # limiter must not send when they wake; do not wait for the reviews
+            # in flight (each may take a timeout), drop the queued ones.
+            stop.set()
         pool.shutdown(wait=finished, cancel_futures=not finished)
+
+
+def _drain(rejected: list[tuple[int, BatchResult]]) -> list[tuple[int, BatchResult]]:
+    out = rejected[:]
+    rejected.clear()
+    return out
 
 
 # -- async driver (tasks) -----------------------------------------------------------------
 async def _unit_async(
+    unit: Unit, analyze_one: AsyncAnalyzeOne, analyze_pack: AsyncAnalyzePack,
+    stop: threading.Event,
+) -> list[tuple[int, BatchResult]]:
+    with cancelling(stop):  # a task's own copy of the context: only its sends see it
+        return await _run_unit_async(unit, analyze_one, analyze_pack)
+
+
+async def _run_unit_async(
     unit: Unit, analyze_one: AsyncAnalyzeOne, analyze_pack: AsyncAnalyzePack
 ) -> list[tuple[int, BatchResult]]:
     pending = unit
@@ -215,6 +274,8 @@ async def _unit_async(
     if len(unit) > 1:
         try:
             got, invalid = await analyze_pack([r for _, r in unit])
+        except RequestCancelled:
+            return out
         except Exception as e:
             if not _pack_fallback(e):
                 return [_failed(i, r, e) for i, r in unit]
@@ -225,6 +286,8 @@ async def _unit_async(
     for i, r in pending:
         try:
             out.append(_ok(i, r, await analyze_one(r)))
+        except RequestCancelled:
+            break
         except Exception as e:
             out.append(_failed(i, r, e))
     return out
@@ -238,27 +301,37 @@ async def aiter_batch(
     rate_known: Callable[[], bool],
     pack: int = 1,
     max_concurrency: int | None = None,
+    cancel: threading.Event | None = None,
 ) -> AsyncIterator[tuple[int, BatchResult]]:
     """Async twin of ``iter_batch``."""
     cap = max_concurrency or DEFAULT_MAX_CONCURRENCY
-    units = plan_units(((i, to_record(x, i)) for i, x in enumerate(reviews)), pack)
+    stop = cancel if cancel is not None else threading.Event()
+    rejected: list[tuple[int, BatchResult]] = []
+    units = plan_units(_records(reviews, rejected), pack)
     running: set[asyncio.Task[list[tuple[int, BatchResult]]]] = set()
     exhausted = False
+    finished = False
     try:
         while running or not exhausted:
             while not exhausted and len(running) < _limit(rate_known, cap):
-                unit = next(units, None)
+                unit = None if stop.is_set() else next(units, None)
                 if unit is None:
                     exhausted = True
                     break
-                running.add(asyncio.ensure_future(_unit_async(unit, analyze_one, analyze_pack)))
+                running.add(asyncio.ensure_future(
+                    _unit_async(unit, analyze_one, analyze_pack, stop)))
+            for pair in _drain(rejected):
+                yield pair
             if not running:
                 break
             done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 for pair in task.result():
                     yield pair
+        finished = True
     finally:
+        if not finished:
+            stop.set()
         for task in running:
             task.cancel()
 

@@ -8,14 +8,17 @@ and the public methods, which name a task of ``_tasks.TASKS``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from typing import Any, cast
 
+from . import _cancel
 from ._batch import PackAnswer, ReviewInput, aiter_batch, in_order, iter_batch
 from ._core import AnalyzerCore, Prepared
 from ._exceptions import APIStatusError
 from ._llm import ChatRequest, ChatResponse, EmbeddingRequest, TaskCall, TaskOutcome, advance
 from ._llm import converse as _converse
+from ._validate import check_batch
 from .io._dataframe import records_from_frame, to_frame
 from .types import (
     BatchResult,
@@ -27,6 +30,7 @@ from .types import (
 )
 
 __all__ = ["AsyncReviewAnalyzer", "ReviewAnalyzer"]
+
 
 class ReviewAnalyzer(AnalyzerCore):
     """Analyze customer reviews with any OpenAI-compatible chat endpoint.
@@ -94,9 +98,11 @@ class ReviewAnalyzer(AnalyzerCore):
         """One request, retried: wait for the limiter, send, map errors, book the answer."""
         import tenacity
 
-        for attempt in tenacity.Retrying(**self._retrying_kwargs(req)):
+        stop = _cancel.current()  # a batch's: once set, no request leaves (``_cancel``)
+        for attempt in tenacity.Retrying(**self._retrying_kwargs(req, stop)):
             with attempt:
-                resv = self._limiter.acquire(req.estimated_tokens)
+                resv = self._limiter.acquire(req.estimated_tokens, stop)
+                _cancel.check(stop)
                 try:
                     raw = create(**req.params)
                     parsed = raw.parse()
@@ -221,14 +227,20 @@ class ReviewAnalyzer(AnalyzerCore):
 
     def iter_many(self, reviews: Iterable[ReviewInput], *, pack: int = 1,
                   max_concurrency: int | None = None, brand_voice: str | None = None,
-                  categories: Sequence[str] | None = None) -> Iterator[tuple[int, BatchResult]]:
-        """(input index, result) pairs as they complete; reads ``reviews`` lazily."""
+                  categories: Sequence[str] | None = None, cancel: threading.Event | None = None,
+                  ) -> Iterator[tuple[int, BatchResult]]:
+        """(input index, result) pairs as they complete; reads ``reviews`` lazily.
+
+        Once ``cancel`` is set no request is sent: reviews in flight are yielded, the rest not.
+        """
+        check_batch(reviews, pack, max_concurrency, cancel)
         kw: dict[str, Any] = {"brand_voice": brand_voice, "categories": categories}
         return iter_batch(
             reviews,
             analyze_one=lambda r: self.analyze(r.text, product=r.product, rating=r.rating, **kw),
             analyze_pack=lambda records: self._analyze_pack(records, **kw),
-            rate_known=self._rate_known, pack=pack, max_concurrency=max_concurrency)
+            rate_known=self._rate_known, pack=pack, max_concurrency=max_concurrency,
+            cancel=cancel)
 
 
 class AsyncReviewAnalyzer(AnalyzerCore):
@@ -264,9 +276,11 @@ class AsyncReviewAnalyzer(AnalyzerCore):
         """One request, retried: wait for the limiter, send, map errors, book the answer."""
         import tenacity
 
-        async for attempt in tenacity.AsyncRetrying(**self._retrying_kwargs(req)):
+        stop = _cancel.current()
+        async for attempt in tenacity.AsyncRetrying(**self._retrying_kwargs(req, stop, True)):
             with attempt:
-                resv = await self._limiter.aacquire(req.estimated_tokens)
+                resv = await self._limiter.aacquire(req.estimated_tokens, stop)
+                _cancel.check(stop)
                 try:
                     raw = await create(**req.params)
                     parsed = raw.parse()
@@ -362,11 +376,7 @@ class AsyncReviewAnalyzer(AnalyzerCore):
                           product_column: str | None = None, rating_column: str | None = None,
                           date_column: str | None = None, pack: int = 1,
                           max_concurrency: int | None = None) -> Any:
-        """``df`` with the insight flattened into columns (``sentiment_label``, ...).
-
-        Needs the ``pandas`` extra. Failed rows keep their place, with
-        ``error_kind`` / ``error_message`` set. Ids come from ``id_column`` or the index.
-        """
+        """Async twin of ``ReviewAnalyzer.analyze_dataframe``."""
         records = list(records_from_frame(
             df, text_column=text_column, id_column=id_column, product_column=product_column,
             rating_column=rating_column, date_column=date_column))
@@ -376,11 +386,14 @@ class AsyncReviewAnalyzer(AnalyzerCore):
     def aiter_many(self, reviews: Iterable[ReviewInput], *, pack: int = 1,
                    max_concurrency: int | None = None, brand_voice: str | None = None,
                    categories: Sequence[str] | None = None,
+                   cancel: threading.Event | None = None,
                    ) -> AsyncIterator[tuple[int, BatchResult]]:
-        """(input index, result) pairs as they complete; reads ``reviews`` lazily."""
+        """(index, result) pairs as they complete; reads ``reviews`` lazily; ``cancel`` as sync."""
+        check_batch(reviews, pack, max_concurrency, cancel)
         kw: dict[str, Any] = {"brand_voice": brand_voice, "categories": categories}
         return aiter_batch(
             reviews,
             analyze_one=lambda r: self.analyze(r.text, product=r.product, rating=r.rating, **kw),
             analyze_pack=lambda records: self._analyze_pack(records, **kw),
-            rate_known=self._rate_known, pack=pack, max_concurrency=max_concurrency)
+            rate_known=self._rate_known, pack=pack, max_concurrency=max_concurrency,
+            cancel=cancel)

@@ -21,9 +21,11 @@ import hashlib
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
+from . import _cancel
 from ._cache import ResponseCache, open_cache
 from ._config import resolve_settings
 from ._constants import (
@@ -53,6 +55,7 @@ from ._prompts import PromptLibrary, boundary_for, leak_markers
 from ._ratelimit import RateLimiter, Reservation
 from ._retry import RetryPolicy, tenacity_kwargs
 from ._tasks import TASKS, Finishing, Task
+from ._validate import check_api_key, check_settings, check_task
 from .text._clean import DEFAULT_MAX_CHARS, CleanedReview, clean_review
 from .text._guard import ReplyPolicy, detect_language
 from .text._redact import Redacted, Redactor
@@ -117,11 +120,9 @@ class AnalyzerCore:
         default_headers: dict[str, str] | None = None,
         http_client: Any = None,
     ) -> None:
+        check_settings(locals())  # types and ranges, each error naming its argument
         self._settings = resolve_settings(model=model, api_key=api_key, base_url=base_url)
-        if max_reasks < 0:
-            raise ConfigurationError("max_reasks must be >= 0")
-        if timeout <= 0:
-            raise ConfigurationError("timeout must be a positive number of seconds")
+        check_api_key(self._settings.api_key.get_secret_value(), given=api_key is not None)
         if structured_output not in ("auto", *(m.value for m in Mode)):
             raise ConfigurationError(
                 f"structured_output must be 'auto' or one of {[m.value for m in Mode]}"
@@ -214,6 +215,7 @@ class AnalyzerCore:
         categories: Sequence[str] | None = None,
         contact: str | None = None,
     ) -> Prepared:
+        check_task(product, rating, brand_voice, categories, contact)
         prep = self._sanitize(TASKS[task], text)
         cats = tuple(categories) if categories else self.categories
         variables: dict[str, Any] = {
@@ -445,12 +447,19 @@ class AnalyzerCore:
             kwargs["http_client"] = self._http_client
         return kwargs
 
-    def _retrying_kwargs(self, req: ChatRequest | EmbeddingRequest) -> dict[str, Any]:
+    def _retrying_kwargs(self, req: ChatRequest | EmbeddingRequest,
+                         cancel: threading.Event | None = None,
+                         is_async: bool = False) -> dict[str, Any]:
         def no_retry(exc: BaseException) -> bool:
             # A probe of an output mode the endpoint rejects falls back at once.
             return req.probing and isinstance(exc, APIStatusError) and rejects_mode(exc)
 
-        return tenacity_kwargs(self._retry, no_retry=no_retry)
+        kwargs = tenacity_kwargs(self._retry, no_retry=no_retry)
+        if cancel is not None:
+            # A batch's cancel cuts the backoff short; the next attempt then sends nothing.
+            kwargs["sleep"] = (partial(_cancel.async_wait, event=cancel) if is_async
+                               else partial(_cancel.wait, event=cancel))
+        return kwargs
 
     # -- embeddings ----------------------------------------------------------------------
     def _embedding_requests(

@@ -20,13 +20,13 @@ processes settles below the limit instead of oscillating into 429 storms.
 
 from __future__ import annotations
 
-import asyncio
 import random
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from ._cancel import async_wait, wait
 from ._retry import get_testing, parse_reset
 
 __all__ = ["RateLimiter", "Reservation", "parse_reset"]
@@ -177,29 +177,29 @@ class RateLimiter:
             return wait
 
     # -- the I/O twins -----------------------------------------------------------------
-    def acquire(self, tokens: int) -> Reservation:
-        """Block the calling thread until a request of ``tokens`` may start."""
+    def acquire(self, tokens: int, cancel: threading.Event | None = None) -> Reservation:
+        """Block the calling thread until a request of ``tokens`` may start (or ``cancel``)."""
         waited = 0.0
         while True:
             r = self.reserve(tokens)
             if get_testing() is not None:
                 return Reservation(tokens=tokens, delay=0.0)  # booked, never waited for
-            if r.delay > 0:
-                time.sleep(r.delay)
+            if r.delay > 0 and wait(r.delay, cancel):
+                return Reservation(tokens=tokens, delay=waited)  # cancelled: nothing is sent
             waited += r.delay
             # A 429 may have arrived while we slept: then re-book after the cool-down.
             if self._still_blocked() <= 0:
                 return Reservation(tokens=tokens, delay=waited)
 
-    async def aacquire(self, tokens: int) -> Reservation:
+    async def aacquire(self, tokens: int, cancel: threading.Event | None = None) -> Reservation:
         """Wait (without blocking the event loop) until a request of ``tokens`` may start."""
         waited = 0.0
         while True:
             r = self.reserve(tokens)
             if get_testing() is not None:
                 return Reservation(tokens=tokens, delay=0.0)
-            if r.delay > 0:
-                await asyncio.sleep(r.delay)
+            if r.delay > 0 and await async_wait(r.delay, cancel):
+                return Reservation(tokens=tokens, delay=waited)
             waited += r.delay
             if self._still_blocked() <= 0:
                 return Reservation(tokens=tokens, delay=waited)

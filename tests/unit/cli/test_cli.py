@@ -156,7 +156,7 @@ def test_a_cut_last_line_from_a_killed_run_is_repaired(llm: MockLLM, tmp_path: P
 def test_overwrite_starts_over(llm: MockLLM, tmp_path: Path) -> None:
     src = write_csv(tmp_path / "in.csv", ROWS[:3])
     out = tmp_path / "out.jsonl"
-    out.write_text('{"id": "old", "text": "x", "insight": null, "error": null}\n')
+    out.write_text('{"id": "old", "text": "x", "insight": null, "error": {"kind": "server"}}\n')
     status, s = run(llm, tmp_path, str(src), "-o", str(out), "--overwrite")
     assert status == 0
     assert s["analyzed"] == 3

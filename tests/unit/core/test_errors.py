@@ -14,7 +14,9 @@ from wom_sdk import _exceptions
 ROOT = Path(__file__).parents[3]
 #: Exceptions that never reach a caller: a signal from one private module to another,
 #: caught where it is raised (``_outputs.validate_output`` -> ``_llm``'s re-ask loop).
-INTERNAL = {"wom_sdk._outputs.OutputInvalid"}
+INTERNAL = {"wom_sdk._outputs.OutputInvalid",
+            # a batch's cancelled review: caught by the drivers, never reaches a caller
+            "wom_sdk._cancel.RequestCancelled"}
 _NODE = re.compile(r"^(?P<prefix>[│├└─ ]*)(?P<name>\w+)")
 
 

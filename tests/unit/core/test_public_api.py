@@ -14,7 +14,8 @@ EXPECTED = {
     "APIError", "APIConnectionError", "APITimeoutError", "APIStatusError", "AuthenticationError",
     "RateLimitError", "ServerError", "OutputError", "OutputValidationError",
     "TruncatedOutputError", "RefusalError", "ContentFilterError", "__version__",
-    "InputError", "PricesError", "OutputBusyError", "LocalServerError", "LocalExtraMissingError",
+    "InputError", "PricesError", "OutputFileError", "OutputBusyError", "LocalServerError",
+    "LocalExtraMissingError",
 }
 
 

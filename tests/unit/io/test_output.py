@@ -62,15 +62,19 @@ def test_a_whole_last_line_without_newline_is_kept(tmp_path: Path) -> None:
     assert ids(out) == ["1", "2"]
 
 
-def test_broken_and_repeated_lines_are_removed_atomically(tmp_path: Path) -> None:
+def test_broken_lines_of_ours_and_repeated_ids_are_removed_atomically(tmp_path: Path) -> None:
     out = tmp_path / "o.jsonl"
-    out.write_bytes(dump_line(ok("1")) + b"garbage\n" + dump_line(ok("1")) + b"\n"
+    broken = dump_line(ok("3"))[:30] + b"\n"  # one of ours, damaged (not the last line)
+    out.write_bytes(dump_line(ok("1")) + broken + dump_line(failed("1")) + b"\n"
                     + dump_line(failed("2")))
     with ResultWriter(out) as w:
         found = w.open()
         assert (found.broken_lines, found.duplicate_lines) == (1, 1)
         assert found.done == {"1", "2"}
+        assert (found.ok, found.failed) == (0, 2)  # the last line of "1" wins: an error
     assert ids(out) == ["1", "2"]
+    assert [json.loads(x)["error"] is not None for x in out.read_text().splitlines()] == [
+        True, True]
     assert [p.name for p in tmp_path.iterdir()] == ["o.jsonl"]  # no temporary file left
 
 
@@ -123,10 +127,13 @@ def test_lines_of_older_versions_count_as_done(tmp_path: Path) -> None:
 
 def test_a_line_whose_insight_is_not_an_insight_is_not_a_result(tmp_path: Path) -> None:
     # The resume reads lines with the same model as the report: an "insight" that
-    # does not validate is no proof that the review was analyzed.
+    # does not validate is no proof that the review was analyzed. The line is not
+    # ours: it stays where it is, and its id is not done.
     out = tmp_path / "o.jsonl"
     out.write_bytes(dump_line(ok("1")) + b'{"id": "2", "insight": {"sentiment": "great"}}\n')
+    before = out.read_bytes()
     with ResultWriter(out) as w:
         found = w.open()
     assert found.done == {"1"}
-    assert found.broken_lines == 1
+    assert (found.foreign_lines, found.foreign_line_numbers) == (1, [2])
+    assert out.read_bytes() == before
