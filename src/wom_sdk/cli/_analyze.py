@@ -10,20 +10,22 @@ from pathlib import Path
 from typing import Any
 
 from .._constants import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
-from .._exceptions import OutputBusyError
+from .._exceptions import OutputBusyError, OutputFileError
 from .._pricing import load_prices
 from ..io._columns import TEXT
-from ..io._output import OutputMode, ResultWriter
+from ..io._output import STDOUT, OutputMode, ResultWriter
 from ..io._progress import Progress, RunSummary
 from ..io._readers import FORMATS, open_source
 from ..io._runner import BatchRun
 from ._common import (
     add_endpoint_options,
+    add_reading_options,
     analyzer_options,
     exit_status_help,
     fail,
     make_analyzer,
     positive_int,
+    reading_options,
 )
 
 __all__ = ["register", "run"]
@@ -41,6 +43,7 @@ def _add_column_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--product-column", metavar="NAME")
     g.add_argument("--rating-column", metavar="NAME")
     g.add_argument("--date-column", metavar="NAME")
+    add_reading_options(g)
 
 
 def register(subparsers: Any) -> None:
@@ -57,7 +60,10 @@ def register(subparsers: Any) -> None:
             interrupted="interrupted (run the same command again to continue)"))
     p.add_argument("input", metavar="INPUT",
                    help="CSV, TSV, JSONL, text (one review a line), .xlsx, or - for stdin")
-    p.add_argument("-o", "--output", required=True, metavar="OUTPUT.jsonl")
+    p.add_argument("-o", "--output", required=True, metavar="OUTPUT.jsonl",
+                   help="the results, one JSON line per review; appended to (and resumed) "
+                        "when it is a results file of wom, refused when it is anything else; "
+                        "- for standard output (no resume)")
     _add_column_options(p)
     add_endpoint_options(p)
     g = p.add_argument_group("run")
@@ -90,12 +96,14 @@ def _resume_command(argv: Sequence[str]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """``wom analyze``: the exit status."""
-    if args.input != "-" and Path(args.input).resolve() == Path(args.output).resolve():
+    if (args.input != "-" and args.output != STDOUT
+            and Path(args.input).resolve() == Path(args.output).resolve()):
         return fail("the output file must not be the input file", EXIT_USAGE)
     prices = load_prices(args.prices)
     source = open_source(args.input, fmt=args.format, text_column=args.text_column,
                          id_column=args.id_column, product_column=args.product_column,
-                         rating_column=args.rating_column, date_column=args.date_column)
+                         rating_column=args.rating_column, date_column=args.date_column,
+                         **reading_options(args))
     try:
         analyzer = make_analyzer(args, **analyzer_options(args))
     except BaseException:
@@ -105,28 +113,33 @@ def run(args: argparse.Namespace) -> int:
             else OutputMode.RETRY_ERRORS if args.retry_errors else OutputMode.RESUME)
     summary = RunSummary(input=args.input, output=args.output)
     resume = _resume_command(getattr(args, "argv", []))
-    batch = BatchRun(analyzer, source, ResultWriter(args.output, mode), summary, prices=prices,
+    writer = ResultWriter(args.output, mode)
+    batch = BatchRun(analyzer, source, writer, summary, prices=prices,
                      pack=args.pack, concurrency=args.concurrency, limit=args.limit,
                      progress=Progress.wanted(args.quiet), resume_hint=resume)
     try:
         status = batch.run()
-    except OutputBusyError:
-        raise  # an OSError too, but nothing of this run was written: `main` says so
+    except (OutputBusyError, OutputFileError):
+        raise  # OSErrors too, but raised before anything was sent: `main` says so
     except OSError as e:
-        # A file that cannot be read or written (permissions, a full disk).
+        # A file that cannot be read or written mid-run (a full disk, a pipe closed).
         # Every line written before is complete: the same command continues later.
         where = f": {e.filename}" if e.filename else ""
-        return fail(f"{e.strerror or e}{where}; the finished results are kept in "
-                     f"{args.output}, run the same command again to continue", EXIT_FAILED)
+        then = (f"the finished results are kept in {args.output}, run the same command "
+                "again to continue" if writer.resumable else "the run stopped")
+        return fail(f"{e.strerror or e}{where}; {then}", EXIT_FAILED)
     finally:
         analyzer.close()
     if not args.quiet:
         print(summary.render(), file=sys.stderr)
     if args.summary_json:
         summary.write_json(args.summary_json)
-    if status == EXIT_INTERRUPTED:
+    if status == EXIT_INTERRUPTED and writer.resumable:
         print(f"Interrupted. Everything finished is in {args.output}; to continue, run the "
               f"same command again:\n  {resume}", file=sys.stderr)
+    elif status == EXIT_INTERRUPTED:
+        print(f"Interrupted. What finished went to {writer.name}, which cannot be resumed: "
+              "give -o FILE to be able to continue a run.", file=sys.stderr)
     elif status == EXIT_FAILED:
         if args.quiet:
             fail(f"stopped: {summary.stopped_reason}")

@@ -54,7 +54,7 @@ try:  # POSIX only; elsewhere two concurrent runs are the user's business.
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["STDOUT", "ExistingOutput", "OutputMode", "ResultWriter"]
+__all__ = ["STDOUT", "ExistingOutput", "OutputMode", "ResultWriter", "check_own_file"]
 
 #: The output name that means standard output.
 STDOUT = "-"
@@ -176,6 +176,30 @@ def _scan(fh: IO[bytes], mode: OutputMode) -> _Scan:
     return scan
 
 
+def check_own_file(path: str | os.PathLike[str]) -> None:
+    """Raise ``OutputFileError`` unless ``path`` is absent, empty, or a results file of ours.
+
+    For other writers of result lines (``run_eval``'s cache): the rule of this module.
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise OutputFileError(f"{p} is a folder, not a results file")
+    if not p.exists():
+        return
+    with p.open("rb") as fh:
+        first = next(_lines(fh), None)
+    if first is not None and first.record is None and not _torn(first):
+        raise _not_ours(str(p), first)
+
+
+def _not_ours(name: str, line: _Line) -> OutputFileError:
+    preview = line.raw[:60].decode("utf-8", "replace").strip()
+    return OutputFileError(
+        f"{name} exists and is not a results file of `wom analyze` (line {line.number} is "
+        f"not a result line: {preview!r}). It was left unchanged; give another output file "
+        "(-o), or move this one away")
+
+
 def _rewrite(path: Path, scan: _Scan, mode: OutputMode) -> None:
     """Copy the lines that stay to a temporary file, then replace the output with it."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -258,7 +282,7 @@ class ResultWriter:
         try:
             scan = _scan(fh, self.mode)
             if scan.foreign_first is not None:
-                raise self._not_ours(scan.foreign_first)
+                raise _not_ours(self.name, scan.foreign_first)
             if self.mode is OutputMode.OVERWRITE:
                 fh.truncate(0)
                 self._fh = fh
@@ -294,13 +318,6 @@ class ResultWriter:
     def _unwritable(self, e: OSError) -> OutputFileError:
         return OutputFileError(f"cannot write {self.name}: {e.strerror or e}. Nothing was "
                                "sent; choose another output file or fix its permissions")
-
-    def _not_ours(self, line: _Line) -> OutputFileError:
-        preview = line.raw[:60].decode("utf-8", "replace").strip()
-        return OutputFileError(
-            f"{self.name} exists and is not a results file of `wom analyze` (line "
-            f"{line.number} is not a result line: {preview!r}). It was left unchanged; "
-            "give another output file (-o), or move this one away")
 
     def _lock(self, fh: IO[bytes]) -> IO[bytes]:
         if fcntl is not None:

@@ -10,7 +10,15 @@ endpoint proves usable with one answer. When ``STOP_AFTER`` reviews in a row
 fail that way, the run stops without writing them, so that fixing the key and
 running the same command again analyzes them, instead of leaving thousands of
 "authentication" lines that would need ``--retry-errors``. Failures that belong
-to one review (its answer never validated, it was empty) are written at once.
+to one review (its answer never validated, it was empty) are written at once,
+and so are input rows that the reader's rule does not send (``RejectedRow``:
+an ``input`` error naming the line).
+
+Stopping (the first Ctrl-C, or the endpoint failing ``STOP_AFTER`` times in a
+row) sets the run's cancel event: no review is read or sent after it, the
+reviews asleep in the rate limiter wake and send nothing, and those in flight
+finish and are written. A second Ctrl-C exits at once. Either way every
+finished result is on its own whole line, so the same command continues.
 """
 
 from __future__ import annotations
@@ -26,13 +34,14 @@ from typing import TYPE_CHECKING, Any
 
 from .._constants import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from .._pricing import PriceTable
+from ..types import BatchResult, ErrorInfo
 from ._output import ResultWriter
 from ._progress import Progress, RunSummary
-from ._readers import ReviewSource, count_lines
+from ._readers import RejectedRow, ReviewSource, count_lines
 
 if TYPE_CHECKING:
     from .._client import ReviewAnalyzer
-    from ..types import BatchResult, ReviewRecord
+    from ..types import ReviewRecord
 
 __all__ = ["ENDPOINT_KINDS", "STOP_AFTER", "BatchRun"]
 
@@ -75,6 +84,8 @@ class BatchRun:
         self.on_result = on_result
         self.resume_hint = resume_hint
         self._done: set[str] = set()
+        #: set to send nothing more (``stop``); the analyzer's batch checks it
+        self._cancel = threading.Event()
         self._held: list[BatchResult] = []
         self._stop_reason: str | None = None
         self._tripped = False
@@ -85,11 +96,12 @@ class BatchRun:
     def _records(self) -> Iterator[ReviewRecord]:
         s = self.summary
         seen: set[str] = set()
-        for rec in self.source:
+        for entry in self.source.entries():
             if self._stop_reason is not None:
                 return
             if self.limit is not None and s.total >= self.limit:
                 return
+            rec = entry.record if isinstance(entry, RejectedRow) else entry
             s.total += 1
             if rec.id in seen:
                 s.duplicates += 1
@@ -102,12 +114,19 @@ class BatchRun:
                 self._done.discard(rec.id)
                 s.skipped_done += 1
                 continue
+            if isinstance(entry, RejectedRow):
+                # Not sent: written as this review's error, so it is neither lost
+                # nor silently cut (fix the file, then --retry-errors).
+                error = ErrorInfo(kind="input", type="InputError", message=entry.reason)
+                self._write(BatchResult(id=rec.id, record=rec, error=error))
+                continue
             yield rec
 
     def stop(self, reason: str) -> None:
         """Send nothing more; the reviews in flight still finish and are written."""
         if self._stop_reason is None:
             self._stop_reason = reason
+        self._cancel.set()
 
     # -- receiving ----------------------------------------------------------------------------
     def _accept(self, res: BatchResult) -> None:
@@ -152,13 +171,18 @@ class BatchRun:
         s.retried_errors = existing.retried
         s.repaired_truncated_line = existing.truncated_line
         s.removed_broken_lines = existing.broken_lines + existing.duplicate_lines
+        s.foreign_lines = existing.foreign_lines
+        s.foreign_line_numbers = list(existing.foreign_line_numbers)
+        s.output = self.writer.name
+        s.resumable = self.writer.resumable
         self._progress = Progress(enabled=self.show_progress, total=self._estimate(),
                                   tokens=lambda: self.analyzer.usage.total_tokens)
         start = time.monotonic()
         try:
             with _SigintHandler(self):
                 pairs = self.analyzer.iter_many(self._records(), pack=self.pack,
-                                                max_concurrency=self.concurrency)
+                                                max_concurrency=self.concurrency,
+                                                cancel=self._cancel)
                 for _, res in pairs:
                     self._accept(res)
             if self._answered and not self._tripped and not s.interrupted:
@@ -177,9 +201,7 @@ class BatchRun:
         s.model = self.analyzer.model
         s.set_usage(usage.requests, usage.prompt_tokens, usage.completion_tokens, self.prices)
         s.set_time(seconds, self.analyzer.limiter.throttled)
-        s.unreadable_rows = self.source.stats.unreadable
-        s.unreadable_lines = list(self.source.stats.unreadable_lines)
-        s.replaced_characters = self.source.stats.replaced
+        s.read_stats(self.source.stats)
         s.not_finished = s.total - s.analyzed - s.failed - s.skipped_done - s.duplicates
         if s.interrupted:
             s.stopped_reason = self._stop_reason
@@ -236,9 +258,9 @@ class _SigintHandler:
             # dropped when the run is resumed. Threads blocked in HTTP calls
             # would delay a normal exit until their timeouts.
             hint = (f" To continue, run the same command again:\n  {run.resume_hint}"
-                    if run.resume_hint else "")
+                    if run.resume_hint and run.writer.resumable else "")
             print(f"\nStopped. {run.writer.written} results written this run to "
-                  f"{run.writer.path}.{hint}", file=sys.stderr, flush=True)
+                  f"{run.writer.name}.{hint}", file=sys.stderr, flush=True)
             os._exit(EXIT_INTERRUPTED)
         run.summary.interrupted = True
         run.stop("interrupted (Ctrl-C)")
