@@ -196,10 +196,13 @@ def load_labeled(
                          f"(line {lines})")
     if isinstance(label_map, str):
         label_map = parse_label_map(label_map)
-    if not rows:
+    if not header:
         return LabeledSet(items=(), label_map=label_map or BINARY_LABELS, total_rows=0)
+    # Columns first: a header without the text column is the answer, rows or not.
     text_col = require_column(header, TEXT, text_column)
     label_col = require_column(header, LABEL, label_column)
+    if not rows:
+        return LabeledSet(items=(), label_map=label_map or BINARY_LABELS, total_rows=0)
     id_col = find_column(header, ID, id_column)
     aspect_col = find_column(header, ASPECT, aspect_column)
     rows = _fitted(rows, header, text_col, id_col, delimiter, stats, path)

@@ -88,6 +88,12 @@ _SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "big5": "cp950",
               "iso8859_1": "cp1252", "ascii": "utf-8"}
 #: When the detector scores several encodings the same, what shops export wins.
 _PREFERRED = ("gb18030", "cp950", "big5", "cp1252", "cp932", "cp949", "utf_16")
+#: Multi-byte encodings: their scores are told apart well, no nudging among them.
+_MULTIBYTE = frozenset({"gb18030", "gbk", "gb2312", "big5", "cp950", "big5hkscs", "cp932",
+                        "shift_jis", "euc_jp", "euc_kr", "cp949", "johab", "hz", "utf_8",
+                        "utf_16", "utf_32", "iso2022_jp", "iso2022_kr"})
+#: How much more "chaos" (charset-normalizer's mess score) Windows-1252 may have and win.
+_NEAR = 0.1
 #: Control bytes that text files do not contain (tab, newlines, form feed, ESC, ^Z allowed).
 _CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 _ESCAPED = re.compile("[\udc80-\udcff]")
@@ -110,7 +116,7 @@ class TextEncoding:
 def _label(codec: str) -> str:
     name = codecs.lookup(codec).name
     return {"gb18030": "GB18030 (GBK)", "cp950": "Big5 (cp950)", "utf-8": "UTF-8",
-            "cp1252": "Windows-1252"}.get(name, name.upper())
+            "utf-8-sig": "UTF-8", "cp1252": "Windows-1252"}.get(name, name.upper())
 
 
 def binary_kind(head: bytes) -> str | None:
@@ -209,6 +215,13 @@ def _detect(head: bytes) -> str | None:
     for name in _PREFERRED:
         if name in ties:
             return _SUPERSETS.get(name, name)
+    if best.encoding not in _MULTIBYTE:
+        # On a few lines of accented Latin text the detector's scores barely differ
+        # between code pages; Windows-1252 is what Western shops and Excel write.
+        near = [m for m in matches if m.encoding in ("cp1252", "latin_1", "iso8859_1")
+                and m.chaos <= best.chaos + _NEAR]
+        if near:
+            return "cp1252"
     return _SUPERSETS.get(best.encoding, best.encoding)
 
 
@@ -234,9 +247,9 @@ def choose_encoding(name: str, head: bytes, *, given: str | None = None,
         if codec == "utf-8":
             codec = "utf-8-sig"  # a BOM is not part of the first column's name
         return _checked(name, codec, measure(codec), detected=False)
-    for bom, codec, _ in _BOMS:
+    for bom, codec, label in _BOMS:
         if head.startswith(bom):
-            return _checked(name, codec, measure(codec))
+            return _checked(name, codec, measure(codec), label=label)
     kind = binary_kind(head)
     if kind is not None:
         raise _binary(name, kind)
@@ -261,8 +274,9 @@ def choose_encoding(name: str, head: bytes, *, given: str | None = None,
         "--encoding (e.g. gb18030, big5, utf-16, cp1252)")
 
 
-def _checked(name: str, codec: str, damage: _Damage, *, detected: bool = True) -> TextEncoding:
-    label = _label(codec)
+def _checked(name: str, codec: str, damage: _Damage, *, detected: bool = True,
+             label: str | None = None) -> TextEncoding:
+    label = label or _label(codec)
     if not damage.acceptable:
         at = f", the first at line {damage.first_line}" if damage.first_line else ""
         hint = ("" if detected else
