@@ -54,6 +54,8 @@ HEAD_BYTES = 1 << 18
 _CHUNK = 1 << 18
 #: Non-ASCII characters that must decode for each one that does not.
 _GOOD_PER_BAD = 10
+#: Bad bytes beyond the rule after which a check stops counting (the verdict is in).
+_HOPELESS = 1000
 
 #: First bytes of files that are certainly not text, and what to tell the user.
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -154,6 +156,11 @@ class _Damage:
     bad: int = 0  # undecodable bytes
     nonascii: int = 0  # non-ASCII characters decoded (the bad ones included)
     first_line: int | None = None  # line of the first bad byte
+    complete: bool = True  # False: counting stopped early (``_HOPELESS``)
+
+    @property
+    def counted(self) -> str:
+        return f"{self.bad:,}" if self.complete else f"more than {self.bad:,}"
 
     @property
     def acceptable(self) -> bool:
@@ -182,14 +189,18 @@ def _measure(chunks: Iterator[bytes], codec: str) -> _Damage:
             lines += text.count("\n")
             continue
         damage.nonascii += len(text) - len(text.encode("ascii", "ignore"))
+        # subn, not findall: a chunk of GBK read as UTF-8 holds 100,000s of escapes.
         bad = (text.count("\ufffd") if errors == "replace"
-               else len(_ESCAPED.findall(text)))
+               else _ESCAPED.subn("", text)[1])
         if bad and damage.first_line is None:
             where = (text.find("\ufffd") if errors == "replace"
                      else _ESCAPED.search(text).start())  # type: ignore[union-attr]
             damage.first_line = lines + text.count("\n", 0, where) + 1
         damage.bad += bad
         lines += text.count("\n")
+        if damage.bad > _HOPELESS and not damage.acceptable:
+            damage.complete = False  # far beyond the rule already: the verdict is in
+            break
     return damage
 
 
@@ -268,7 +279,7 @@ def choose_encoding(name: str, head: bytes, *, given: str | None = None,
         tried.append(_label(guess))
     at = f" (the first at line {utf8.first_line})" if utf8.first_line else ""
     raise InputError(
-        f"{name}: cannot tell its text encoding: {utf8.bad:,} byte(s) are not valid "
+        f"{name}: cannot tell its text encoding: {utf8.counted} byte(s) are not valid "
         f"UTF-8{at}, and it is not {' or '.join(tried[1:]) or 'any encoding'} "
         f"either (tried: {', '.join(tried)}). Nothing was sent. Give the encoding with "
         "--encoding (e.g. gb18030, big5, utf-16, cp1252)")
@@ -281,7 +292,7 @@ def _checked(name: str, codec: str, damage: _Damage, *, detected: bool = True,
         at = f", the first at line {damage.first_line}" if damage.first_line else ""
         hint = ("" if detected else
                 "; without --encoding the encoding is detected")
-        raise InputError(f"{name} is not {label} text: {damage.bad:,} byte(s) cannot be "
+        raise InputError(f"{name} is not {label} text: {damage.counted} byte(s) cannot be "
                          f"decoded as {label}{at}. Nothing was sent{hint}")
     return TextEncoding(codec, label, detected=detected, damaged=damage.bad > 0)
 

@@ -194,3 +194,28 @@ def test_readers_stream_instead_of_loading_the_file(tmp_path: Path) -> None:
         tracemalloc.stop()
     assert n == 20_000
     assert peak < 2_000_000, peak  # a few rows, not a 24 MB file
+
+
+def test_a_large_gbk_file_is_detected_and_still_streamed(tmp_path: Path) -> None:
+    # The encoding is settled over the whole file (a streaming pass) and by the
+    # detector on its head only: memory stays that of a few chunks, not of the file.
+    p = tmp_path / "big_gbk.csv"
+    line = ("1,这个手机的电池真的不行，一天要充三次电。" * 100 + "\n").encode("gbk")
+    with p.open("wb") as f:
+        f.write("id,评论\n".encode("gbk"))
+        for _ in range(5_000):
+            f.write(line)
+    assert p.stat().st_size > 10_000_000
+    tracemalloc.start()
+    try:
+        with open_source(str(p)) as src:
+            first = next(iter(src))
+            n = 1 + sum(1 for _ in src)
+            encoding = src.stats.encoding
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert encoding == "GB18030 (GBK)"
+    assert first.text.startswith("这个手机的电池真的不行")
+    assert n == 5_000
+    assert peak < 8_000_000, peak  # the detector's work on the head, a chunk, a row
