@@ -21,6 +21,7 @@ import argparse
 import csv
 import io
 import json
+import random
 import re
 import struct
 import sys
@@ -190,6 +191,12 @@ def cases() -> dict[str, dict[str, Any]]:
         args=["--encoding", "utf-8"],
         analyze={**NOTHING_SENT, "stderr": "is not UTF-8 text"},
         eval={"status": 2, "stderr": "is not UTF-8 text"})
+    noise = random.Random(3)
+    add("no_known_encoding.csv",
+        b"id,label,text\r\n" + bytes(noise.randrange(0x80, 0x100) for _ in range(4000)),
+        "bytes that no encoding makes text of: refused, naming what was tried",
+        analyze={**NOTHING_SENT, "stderr": "cannot tell its text encoding"},
+        eval={"status": 2, "stderr": "cannot tell its text encoding"})
     add("mac_cr_lines.csv", _csv(_labeled(EN), newline="\r").encode(),
         "old Mac line ends (a lone CR)",
         analyze={"status": 0, "analyzed": 3, "texts": _texts(ids, EN)}, eval=labeled_ok)

@@ -278,11 +278,12 @@ def choose_encoding(name: str, head: bytes, *, given: str | None = None,
             return TextEncoding(guess, _label(guess), damaged=damage.bad > 0)
         tried.append(_label(guess))
     at = f" (the first at line {utf8.first_line})" if utf8.first_line else ""
+    other = (f"it is not {tried[1]} either" if len(tried) > 1
+             else "the detector recognised no other text encoding")
     raise InputError(
         f"{name}: cannot tell its text encoding: {utf8.counted} byte(s) are not valid "
-        f"UTF-8{at}, and it is not {' or '.join(tried[1:]) or 'any encoding'} "
-        f"either (tried: {', '.join(tried)}). Nothing was sent. Give the encoding with "
-        "--encoding (e.g. gb18030, big5, utf-16, cp1252)")
+        f"UTF-8{at}, and {other} (tried: {', '.join(tried)}). Nothing was sent. Give the "
+        "encoding with --encoding (e.g. gb18030, big5, utf-16, cp1252)")
 
 
 def _checked(name: str, codec: str, damage: _Damage, *, detected: bool = True,

@@ -200,7 +200,8 @@ class ResultsFile:
 
     A file may hold an id twice (two runs' outputs joined, a hand-made file):
     the first pass notes the ids seen more than once and where each was seen
-    last (memory: the set of ids), the second yields only that last line. A
+    last (memory: a fixed-size filter, and the repeated ids), the second yields
+    only that last line. A
     cut last line (a run killed, or still writing) is skipped with a note; a
     broken line elsewhere is yielded as a failed record (``error.kind ==
     "unreadable_line"``), so that the report counts it rather than dropping it.

@@ -251,7 +251,8 @@ def xlsx_rows(path: Path, stats: ReadStats, *, sheet: str | int | None = None,
         head = fh.read(8)
     if not head.startswith(b"PK"):
         kind = binary_kind(head)
-        what = kind if kind is not None else "text (a CSV saved as .xlsx? name it .csv)"
+        what = (kind if kind is not None else "empty" if not head
+                else "text (a CSV saved as .xlsx? name it .csv)")
         raise InputError(f"{path} is not an Excel workbook: an .xlsx file is a zip archive, "
                          f"this one is {what}")
     try:

@@ -195,6 +195,7 @@ def test_standard_output_is_written_through_without_resume() -> None:
         ResultWriter("-", OutputMode.RETRY_ERRORS, stdout=io.BytesIO()).open()
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX named pipes")
 def test_a_pipe_is_written_through(tmp_path: Path) -> None:
     # What -o /dev/stdout is when stdout is a pipe or a terminal: nothing to seek or read back.
     fifo = tmp_path / "pipe"
