@@ -8,8 +8,19 @@ two drivers differ only in how they wait: threads for ``ReviewAnalyzer`` (so the
 sync API works inside a notebook's running event loop), tasks for
 ``AsyncReviewAnalyzer``.
 
+Stopping: each driver has a cancel event (the caller's ``cancel=``, or its
+own), made current around each unit of work (``_cancel``). Once it is set, no
+unit starts and no request leaves; reviews not yet sent yield no result
+(``RequestCancelled``), and the requests in flight finish. The driver sets it
+itself when the caller stops iterating or an exception (Ctrl-C) ends the
+batch, so that workers asleep in the rate limiter never send after that.
+
+An item that is not a review (``None`` from a generator, a number) is that
+item's error (``invalid_review``), in its place: the rest of the batch goes on.
+
 With a ``Budget``, a request that would pass it is not sent (``BudgetExhausted``):
-the unit it belongs to ends without results, and no new unit is started.
+the unit it belongs to ends without results (like a cancelled one), and no new
+unit is started.
 
 Concurrency is not a fixed guess: the shared rate limiter decides when each
 request starts, and the number of reviews in flight is only capped
@@ -23,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures as cf
 import contextvars
+import threading
 from collections.abc import (
     AsyncIterator,
     Awaitable,
@@ -35,6 +47,7 @@ from collections.abc import (
 from typing import Any
 
 from ._budget import Budget, BudgetExhausted
+from ._cancel import RequestCancelled, cancelling
 from ._exceptions import APIError, InvalidReviewError, OutputError, WomError
 from .io._columns import TEXT_COLUMNS
 from .types import BatchResult, ErrorInfo, ReviewInsight, ReviewRecord
@@ -102,7 +115,21 @@ def to_record(item: ReviewInput, index: int) -> ReviewRecord:
             date=str(item["date"]) if item.get("date") not in (None, "") else None,
             extra={k: v for k, v in item.items() if k not in _KNOWN},
         )
-    raise TypeError(f"a review must be a str, ReviewRecord or mapping, not {type(item).__name__}")
+    raise TypeError(f"review {index} is {type(item).__name__}, not a str, ReviewRecord or "
+                    "mapping")
+
+
+def _records(reviews: Iterable[ReviewInput], rejected: list[tuple[int, BatchResult]],
+             ) -> Iterator[tuple[int, ReviewRecord]]:
+    """(index, record) pairs; an item that is not a review goes to ``rejected`` as its error."""
+    for i, x in enumerate(reviews):
+        try:
+            yield i, to_record(x, i)
+        except (TypeError, ValueError) as e:
+            placeholder = ReviewRecord(id=str(i), text="")
+            info = ErrorInfo(kind=InvalidReviewError.kind, type=type(e).__name__,
+                             message=str(e)[:500])
+            rejected.append((i, BatchResult(id=placeholder.id, record=placeholder, error=info)))
 
 
 def error_info(exc: BaseException) -> ErrorInfo:
@@ -148,6 +175,11 @@ def _spent(budget: Budget | None) -> bool:
     return budget is not None and budget.exhausted
 
 
+#: What ends a unit without results: nothing more may be sent (its reviews are done
+#: by a later run).
+_NOT_SENT = (RequestCancelled, BudgetExhausted)
+
+
 def _pack_fallback(exc: BaseException) -> bool:
     # A pack the model could not answer is retried review by review; an
     # endpoint that is down fails every review of the pack alike.
@@ -156,6 +188,13 @@ def _pack_fallback(exc: BaseException) -> bool:
 
 # -- sync driver (threads) ----------------------------------------------------------------
 def _unit_sync(
+    unit: Unit, analyze_one: AnalyzeOne, analyze_pack: AnalyzePack, stop: threading.Event
+) -> list[tuple[int, BatchResult]]:
+    with cancelling(stop):
+        return _run_unit_sync(unit, analyze_one, analyze_pack)
+
+
+def _run_unit_sync(
     unit: Unit, analyze_one: AnalyzeOne, analyze_pack: AnalyzePack
 ) -> list[tuple[int, BatchResult]]:
     pending = unit
@@ -163,7 +202,7 @@ def _unit_sync(
     if len(unit) > 1:
         try:
             got, invalid = analyze_pack([r for _, r in unit])
-        except BudgetExhausted:
+        except _NOT_SENT:
             return out
         except Exception as e:
             if not _pack_fallback(e):
@@ -175,8 +214,8 @@ def _unit_sync(
     for i, r in pending:
         try:
             out.append(_ok(i, r, analyze_one(r)))
-        except BudgetExhausted:
-            break  # not done: left out, so that a re-run does it
+        except _NOT_SENT:
+            break  # not sent: no result, so that a resumed run sends it
         except Exception as e:
             out.append(_failed(i, r, e))
     return out
@@ -191,15 +230,19 @@ def iter_batch(
     pack: int = 1,
     max_concurrency: int | None = None,
     budget: Budget | None = None,
+    cancel: threading.Event | None = None,
 ) -> Iterator[tuple[int, BatchResult]]:
     """(input index, result) pairs as they complete; memory bounded by concurrency.
 
     ``rate_known()`` says whether the rate limiter knows a limit yet; until it
-    does, at most ``WARMUP_CONCURRENCY`` units are in flight.
+    does, at most ``WARMUP_CONCURRENCY`` units are in flight. Once ``cancel`` is
+    set, or ``budget`` spent, nothing more is sent (module docstring).
     """
-    units = plan_units(((i, to_record(x, i)) for i, x in enumerate(reviews)), pack)
+    rejected: list[tuple[int, BatchResult]] = []
+    units = plan_units(_records(reviews, rejected), pack)
     return iter_units(units, analyze_one=analyze_one, analyze_pack=analyze_pack,
-                      rate_known=rate_known, max_concurrency=max_concurrency, budget=budget)
+                      rate_known=rate_known, max_concurrency=max_concurrency, budget=budget,
+                      cancel=cancel, rejected=rejected)
 
 
 def iter_units(
@@ -210,9 +253,13 @@ def iter_units(
     rate_known: Callable[[], bool],
     max_concurrency: int | None = None,
     budget: Budget | None = None,
+    cancel: threading.Event | None = None,
+    rejected: list[tuple[int, BatchResult]] | None = None,
 ) -> Iterator[tuple[int, BatchResult]]:
     """``iter_batch`` for units already grouped (a provider batch's re-runs keep theirs)."""
     cap = max_concurrency or DEFAULT_MAX_CONCURRENCY
+    stop = cancel if cancel is not None else threading.Event()
+    rejected = rejected if rejected is not None else []
     queue = iter(units)
     pool = cf.ThreadPoolExecutor(max_workers=cap, thread_name_prefix="wom")
     running: set[cf.Future[list[tuple[int, BatchResult]]]] = set()
@@ -224,12 +271,13 @@ def iter_units(
         exhausted = False
         while running or not exhausted:
             while not exhausted and len(running) < _limit(rate_known, cap):
-                unit = None if _spent(budget) else next(queue, None)
+                unit = None if stop.is_set() or _spent(budget) else next(queue, None)
                 if unit is None:
                     exhausted = True
                     break
                 running.add(pool.submit(caller.copy().run, _unit_sync, unit, analyze_one,
-                                        analyze_pack))
+                                        analyze_pack, stop))
+            yield from _drain(rejected)
             if not running:
                 break
             done, running = cf.wait(running, return_when=cf.FIRST_COMPLETED)
@@ -237,13 +285,30 @@ def iter_units(
                 yield from fut.result()
         finished = True
     finally:
-        # Ctrl-C, or a caller that stops iterating: do not wait for every
-        # review in flight (each may take a timeout), drop the queued ones.
+        if not finished:
+            # Ctrl-C, or a caller that stops iterating: workers asleep in the
+            # limiter must not send when they wake; do not wait for the reviews
+            # in flight (each may take a timeout), drop the queued ones.
+            stop.set()
         pool.shutdown(wait=finished, cancel_futures=not finished)
+
+
+def _drain(rejected: list[tuple[int, BatchResult]]) -> list[tuple[int, BatchResult]]:
+    out = rejected[:]
+    rejected.clear()
+    return out
 
 
 # -- async driver (tasks) -----------------------------------------------------------------
 async def _unit_async(
+    unit: Unit, analyze_one: AsyncAnalyzeOne, analyze_pack: AsyncAnalyzePack,
+    stop: threading.Event,
+) -> list[tuple[int, BatchResult]]:
+    with cancelling(stop):  # a task's own copy of the context: only its sends see it
+        return await _run_unit_async(unit, analyze_one, analyze_pack)
+
+
+async def _run_unit_async(
     unit: Unit, analyze_one: AsyncAnalyzeOne, analyze_pack: AsyncAnalyzePack
 ) -> list[tuple[int, BatchResult]]:
     pending = unit
@@ -251,7 +316,7 @@ async def _unit_async(
     if len(unit) > 1:
         try:
             got, invalid = await analyze_pack([r for _, r in unit])
-        except BudgetExhausted:
+        except _NOT_SENT:
             return out
         except Exception as e:
             if not _pack_fallback(e):
@@ -263,7 +328,7 @@ async def _unit_async(
     for i, r in pending:
         try:
             out.append(_ok(i, r, await analyze_one(r)))
-        except BudgetExhausted:
+        except _NOT_SENT:
             break
         except Exception as e:
             out.append(_failed(i, r, e))
@@ -279,12 +344,14 @@ async def aiter_batch(
     pack: int = 1,
     max_concurrency: int | None = None,
     budget: Budget | None = None,
+    cancel: threading.Event | None = None,
 ) -> AsyncIterator[tuple[int, BatchResult]]:
     """Async twin of ``iter_batch``."""
-    units = plan_units(((i, to_record(x, i)) for i, x in enumerate(reviews)), pack)
+    rejected: list[tuple[int, BatchResult]] = []
+    units = plan_units(_records(reviews, rejected), pack)
     async for pair in aiter_units(units, analyze_one=analyze_one, analyze_pack=analyze_pack,
                                   rate_known=rate_known, max_concurrency=max_concurrency,
-                                  budget=budget):
+                                  budget=budget, cancel=cancel, rejected=rejected):
         yield pair
 
 
@@ -296,27 +363,38 @@ async def aiter_units(
     rate_known: Callable[[], bool],
     max_concurrency: int | None = None,
     budget: Budget | None = None,
+    cancel: threading.Event | None = None,
+    rejected: list[tuple[int, BatchResult]] | None = None,
 ) -> AsyncIterator[tuple[int, BatchResult]]:
     """Async twin of ``iter_units``."""
     cap = max_concurrency or DEFAULT_MAX_CONCURRENCY
+    stop = cancel if cancel is not None else threading.Event()
+    rejected = rejected if rejected is not None else []
     queue = iter(units)
     running: set[asyncio.Task[list[tuple[int, BatchResult]]]] = set()
     exhausted = False
+    finished = False
     try:
         while running or not exhausted:
             while not exhausted and len(running) < _limit(rate_known, cap):
-                unit = None if _spent(budget) else next(queue, None)
+                unit = None if stop.is_set() or _spent(budget) else next(queue, None)
                 if unit is None:
                     exhausted = True
                     break
-                running.add(asyncio.ensure_future(_unit_async(unit, analyze_one, analyze_pack)))
+                running.add(asyncio.ensure_future(
+                    _unit_async(unit, analyze_one, analyze_pack, stop)))
+            for pair in _drain(rejected):
+                yield pair
             if not running:
                 break
             done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 for pair in task.result():
                     yield pair
+        finished = True
     finally:
+        if not finished:
+            stop.set()
         for task in running:
             task.cancel()
 

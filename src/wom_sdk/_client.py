@@ -8,10 +8,12 @@ and the public methods, which name a task of ``_tasks.TASKS``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from collections.abc import Generator as _Generator
 from typing import Any, cast
 
+from . import _cancel
 from ._batch import PackAnswer, ReviewInput, aiter_batch, in_order, iter_batch
 from ._batchapi import AsyncBatchSubmitter, BatchSubmitter
 from ._budget import Budget
@@ -19,6 +21,7 @@ from ._core import AnalyzerCore, Prepared
 from ._exceptions import APIStatusError
 from ._llm import ChatRequest, ChatResponse, EmbeddingRequest, TaskCall, TaskOutcome, advance
 from ._observe import step
+from ._validate import check_batch
 from .io._dataframe import records_from_frame, to_frame
 from .types import (
     BatchResult,
@@ -119,9 +122,11 @@ class ReviewAnalyzer(BatchSubmitter, AnalyzerCore):
         """One request, retried: wait for the limiter, send, map errors, book the answer."""
         import tenacity
 
-        for attempt in tenacity.Retrying(**self._retrying_kwargs(req)):
+        stop = _cancel.current()  # a batch's: once set, no request leaves (``_cancel``)
+        for attempt in tenacity.Retrying(**self._retrying_kwargs(req, stop)):
             with attempt:
-                resv = self._limiter.acquire(req.estimated_tokens)
+                resv = self._limiter.acquire(req.estimated_tokens, stop)
+                _cancel.check(stop)
                 with self._sending(req, attempt, resv, budget) as sent:
                     try:
                         raw = create(**req.params)
@@ -269,8 +274,13 @@ class ReviewAnalyzer(BatchSubmitter, AnalyzerCore):
     def iter_many(self, reviews: Iterable[ReviewInput], *, pack: int = 1,
                   max_concurrency: int | None = None, brand_voice: str | None = None,
                   categories: Sequence[str] | None = None, max_cost_usd: float | None = None,
+                  cancel: threading.Event | None = None,
                   ) -> Iterator[tuple[int, BatchResult]]:
-        """(input index, result) pairs as they complete; reads ``reviews`` lazily."""
+        """(input index, result) pairs as they complete; reads ``reviews`` lazily.
+
+        Once ``cancel`` is set no request is sent: reviews in flight are yielded, the rest not.
+        """
+        check_batch(reviews, pack, max_concurrency, cancel)
         kw: dict[str, Any] = {"brand_voice": brand_voice, "categories": categories}
         budget = self._budget(max_cost_usd)
         return iter_batch(
@@ -278,7 +288,7 @@ class ReviewAnalyzer(BatchSubmitter, AnalyzerCore):
                 "analyze", r.text, product=r.product, rating=r.rating, **kw), budget),
             analyze_pack=lambda records: self._analyze_pack(records, budget, **kw),
             rate_known=self._rate_known, pack=pack, max_concurrency=max_concurrency,
-            budget=budget)
+            budget=budget, cancel=cancel)
 
 
 class AsyncReviewAnalyzer(AsyncBatchSubmitter, AnalyzerCore):
@@ -319,9 +329,11 @@ class AsyncReviewAnalyzer(AsyncBatchSubmitter, AnalyzerCore):
         """One request, retried: wait for the limiter, send, map errors, book the answer."""
         import tenacity
 
-        async for attempt in tenacity.AsyncRetrying(**self._retrying_kwargs(req)):
+        stop = _cancel.current()
+        async for attempt in tenacity.AsyncRetrying(**self._retrying_kwargs(req, stop, True)):
             with attempt:
-                resv = await self._limiter.aacquire(req.estimated_tokens)
+                resv = await self._limiter.aacquire(req.estimated_tokens, stop)
+                _cancel.check(stop)
                 with self._sending(req, attempt, resv, budget) as sent:
                     try:
                         raw = await create(**req.params)
@@ -436,11 +448,7 @@ class AsyncReviewAnalyzer(AsyncBatchSubmitter, AnalyzerCore):
                           product_column: str | None = None, rating_column: str | None = None,
                           date_column: str | None = None, pack: int = 1,
                           max_concurrency: int | None = None) -> Any:
-        """``df`` with the insight flattened into columns (``sentiment_label``, ...).
-
-        Needs the ``pandas`` extra. Failed rows keep their place, with
-        ``error_kind`` / ``error_message`` set. Ids come from ``id_column`` or the index.
-        """
+        """Async twin of ``ReviewAnalyzer.analyze_dataframe``."""
         records = list(records_from_frame(
             df, text_column=text_column, id_column=id_column, product_column=product_column,
             rating_column=rating_column, date_column=date_column))
@@ -450,8 +458,10 @@ class AsyncReviewAnalyzer(AsyncBatchSubmitter, AnalyzerCore):
     def aiter_many(self, reviews: Iterable[ReviewInput], *, pack: int = 1,
                    max_concurrency: int | None = None, brand_voice: str | None = None,
                    categories: Sequence[str] | None = None, max_cost_usd: float | None = None,
+                   cancel: threading.Event | None = None,
                    ) -> AsyncIterator[tuple[int, BatchResult]]:
-        """Async twin of ``ReviewAnalyzer.iter_many``."""
+        """(index, result) pairs as they complete; reads ``reviews`` lazily; ``cancel`` as sync."""
+        check_batch(reviews, pack, max_concurrency, cancel)
         kw: dict[str, Any] = {"brand_voice": brand_voice, "categories": categories}
         budget = self._budget(max_cost_usd)
         return aiter_batch(
@@ -459,4 +469,4 @@ class AsyncReviewAnalyzer(AsyncBatchSubmitter, AnalyzerCore):
                 "analyze", r.text, product=r.product, rating=r.rating, **kw), budget),
             analyze_pack=lambda records: self._analyze_pack(records, budget, **kw),
             rate_known=self._rate_known, pack=pack, max_concurrency=max_concurrency,
-            budget=budget)
+            budget=budget, cancel=cancel)

@@ -21,9 +21,11 @@ import hashlib
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
+from . import _cancel
 from ._budget import Budget
 from ._cache import ResponseCache, open_cache
 from ._config import KeyProvider, resolve_settings
@@ -58,6 +60,7 @@ from ._prompts import PromptLibrary, boundary_for, leak_markers
 from ._ratelimit import LimiterSpec, RateLimiter, Reservation, limiter_for
 from ._retry import RetryPolicy, tenacity_kwargs
 from ._tasks import TASKS, Finishing, Task, analyze_task, check_sections
+from ._validate import check_api_key, check_settings, check_task
 from .events import Event
 from .text._clean import DEFAULT_MAX_CHARS, CleanedReview, clean_review
 from .text._guard import ReplyPolicy, detect_language
@@ -134,6 +137,7 @@ class AnalyzerCore:
         on_event: Callable[[Event], None] | None = None,
         prices: str | Path | None = None,
     ) -> None:
+        check_settings(locals())  # types and ranges, each error naming its argument
         if client is not None and (api_key is not None or base_url is not None
                                    or http_client is not None or default_headers):
             raise ConfigurationError(
@@ -150,10 +154,7 @@ class AnalyzerCore:
             model=model, api_key=api_key, base_url=base_url,
             client_base_url=str(client.base_url) if client is not None else None,
         )
-        if max_reasks < 0:
-            raise ConfigurationError("max_reasks must be >= 0")
-        if timeout <= 0:
-            raise ConfigurationError("timeout must be a positive number of seconds")
+        check_api_key(self._settings.api_key.get_secret_value(), given=api_key is not None)
         if structured_output not in ("auto", *(m.value for m in Mode)):
             raise ConfigurationError(
                 f"structured_output must be 'auto' or one of {[m.value for m in Mode]}"
@@ -258,6 +259,7 @@ class AnalyzerCore:
         contact: str | None = None,
         include: Sequence[str] | None = None,
     ) -> Prepared:
+        check_task(product, rating, brand_voice, categories, contact)
         sections = self._sections(include)
         prep = self._sanitize(analyze_task(sections) if task == "analyze" else TASKS[task], text)
         cats = tuple(categories) if categories else self.categories
@@ -512,12 +514,19 @@ class AnalyzerCore:
             self._settings, async_=async_, user_client=self._user_client, timeout=self.timeout,
             default_headers=self._default_headers, http_client=self._http_client)
 
-    def _retrying_kwargs(self, req: ChatRequest | EmbeddingRequest) -> dict[str, Any]:
+    def _retrying_kwargs(self, req: ChatRequest | EmbeddingRequest,
+                         cancel: threading.Event | None = None,
+                         is_async: bool = False) -> dict[str, Any]:
         def no_retry(exc: BaseException) -> bool:
             return vetoes_retry(exc, probing=req.probing, params=req.params)
 
-        return {**tenacity_kwargs(self._retry, no_retry=no_retry),
-                "before_sleep": self._obs.before_sleep}
+        kwargs = {**tenacity_kwargs(self._retry, no_retry=no_retry),
+                  "before_sleep": self._obs.before_sleep}
+        if cancel is not None:
+            # A batch's cancel cuts the backoff short; the next attempt then sends nothing.
+            kwargs["sleep"] = (partial(_cancel.async_wait, event=cancel) if is_async
+                               else partial(_cancel.wait, event=cancel))
+        return kwargs
 
     # -- embeddings ----------------------------------------------------------------------
     def _embedding_requests(

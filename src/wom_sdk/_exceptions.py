@@ -5,6 +5,7 @@
     │   └── PricesError             a price file cannot be read or has the wrong shape
     ├── InvalidReviewError          the review text cannot be analyzed (empty, ...)
     ├── InputError                  an input file cannot be read as asked (format, columns)
+    ├── OutputFileError             the output file cannot be used (not ours, a folder, read-only)
     ├── OutputBusyError             another process is writing the same output file
     ├── LocalServerError            the bundled local server cannot start (wom_sdk.local)
     │   └── LocalExtraMissingError  the `local` extra is not installed
@@ -34,7 +35,8 @@ the raw model output, the number of attempts and the tokens spent.
 
 Where a caller may already catch a builtin, the error is also that builtin:
 ``InvalidReviewError``, ``InputError`` and ``PricesError`` subclass ``ValueError``,
-``OutputBusyError`` subclasses ``OSError`` and ``LocalExtraMissingError`` ``ImportError``.
+``OutputFileError`` and ``OutputBusyError`` subclass ``OSError`` and
+``LocalExtraMissingError`` ``ImportError``.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ __all__ = [
     "NotFoundError",
     "OutputBusyError",
     "OutputError",
+    "OutputFileError",
     "OutputValidationError",
     "PermissionDeniedError",
     "PricesError",
@@ -119,6 +122,12 @@ class InputError(WomError, ValueError):
     """Raised when an input file cannot be read as asked: missing, wrong format, no such column."""
 
     kind = "input"
+
+
+class OutputFileError(WomError, OSError):
+    """Raised before any request when the output is not our results file, a folder, or read-only."""
+
+    kind = "output_file"
 
 
 class OutputBusyError(WomError, OSError):

@@ -23,13 +23,13 @@ processes settles below the limit instead of oscillating into 429 storms.
 
 from __future__ import annotations
 
-import asyncio
 import random
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from .._cancel import async_wait, wait
 from .._retry import get_testing
 from ._headers import HeaderReport, read_headers
 
@@ -210,8 +210,8 @@ class RateLimiter:
             return True
         return self._clock() - slept_since - booked.delay <= LATE_WAKE
 
-    def acquire(self, tokens: int) -> Reservation:
-        """Block the calling thread until a request of ``tokens`` may start."""
+    def acquire(self, tokens: int, cancel: threading.Event | None = None) -> Reservation:
+        """Block the calling thread until a request of ``tokens`` may start (or ``cancel``)."""
         waited, rebooks = 0.0, 0
         while True:
             r = self.reserve(tokens)
@@ -220,14 +220,15 @@ class RateLimiter:
             slept_since = None
             if r.delay > 0:
                 slept_since = self._clock()
-                time.sleep(r.delay)
+                if wait(r.delay, cancel):
+                    return Reservation(tokens=tokens, delay=waited)  # cancelled: nothing is sent
                 self._refresh()
             waited += r.delay
             if self._may_go(r, slept_since, rebooks):
                 return Reservation(tokens=tokens, delay=waited)
             rebooks += 1
 
-    async def aacquire(self, tokens: int) -> Reservation:
+    async def aacquire(self, tokens: int, cancel: threading.Event | None = None) -> Reservation:
         """Wait (without blocking the event loop) until a request of ``tokens`` may start."""
         waited, rebooks = 0.0, 0
         while True:
@@ -237,7 +238,8 @@ class RateLimiter:
             slept_since = None
             if r.delay > 0:
                 slept_since = self._clock()
-                await asyncio.sleep(r.delay)
+                if await async_wait(r.delay, cancel):
+                    return Reservation(tokens=tokens, delay=waited)
                 await self._arefresh()
             waited += r.delay
             if self._may_go(r, slept_since, rebooks):

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from .._exceptions import ConfigurationError
-from ..io._readers import _PANDAS_HINT
 from ..io._results import ResultRecord
+from ..io._rows import _PANDAS_HINT
 from ._source import Results, iter_records, replacing
 from ._urgency import MostUrgent, Urgency, record_day, urgency
 

@@ -21,7 +21,7 @@ Results = Iterable[Any] | str | os.PathLike[str]
 def iter_records(results: Results) -> Iterator[ResultRecord]:
     """The records of ``results``, one at a time (a file is streamed, never loaded whole)."""
     if isinstance(results, str | os.PathLike):
-        return read_results(results)
+        return iter(read_results(results))  # each id once, its last line winning
     return (coerce_record(r) for r in results)
 
 

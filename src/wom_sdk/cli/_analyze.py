@@ -11,23 +11,25 @@ from typing import Any
 
 from .._batchapi._settings import Settings
 from .._constants import EXIT_BUDGET, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
-from .._exceptions import OutputBusyError
+from .._exceptions import OutputBusyError, OutputFileError
 from .._pricing import load_prices
 from .._tasks import SECTION_NAMES
 from ..io._batch_api import BatchApiRun, BatchApiSummary, JobProgress
 from ..io._columns import TEXT
-from ..io._output import OutputMode, ResultWriter
+from ..io._output import STDOUT, OutputMode, ResultWriter
 from ..io._progress import Progress, RunSummary
 from ..io._readers import FORMATS, open_source
 from ..io._runner import BatchRun
 from ._common import (
     add_endpoint_options,
+    add_reading_options,
     analyzer_options,
     exit_status_help,
     fail,
     make_analyzer,
     positive_float,
     positive_int,
+    reading_options,
 )
 
 __all__ = ["register", "run"]
@@ -51,6 +53,7 @@ def _add_column_options(p: argparse.ArgumentParser) -> None:
                         "separated; 'all' or 'none'. Default: the recognised ones (brand, "
                         "shop, channel: 品牌, 店铺, 渠道, ...) plus the ones named; other "
                         "columns (a customer's name or phone) are left out")
+    add_reading_options(g)
 
 
 def register(subparsers: Any) -> None:
@@ -69,7 +72,10 @@ def register(subparsers: Any) -> None:
                    "stopped at the --budget (run the same command again to continue)"),)))
     p.add_argument("input", metavar="INPUT",
                    help="CSV, TSV, JSONL, text (one review a line), .xlsx, or - for stdin")
-    p.add_argument("-o", "--output", required=True, metavar="OUTPUT.jsonl")
+    p.add_argument("-o", "--output", required=True, metavar="OUTPUT.jsonl",
+                   help="the results, one JSON line per review; appended to (and resumed) "
+                        "when it is a results file of wom, refused when it is anything else; "
+                        "- for standard output (no resume)")
     _add_column_options(p)
     add_endpoint_options(p)
     g = p.add_argument_group("run")
@@ -149,7 +155,8 @@ def _batch_api_run(args: argparse.Namespace, analyzer: Any, source: Any, writer:
 
 def run(args: argparse.Namespace) -> int:
     """``wom analyze``: the exit status."""
-    if args.input != "-" and Path(args.input).resolve() == Path(args.output).resolve():
+    if (args.input != "-" and args.output != STDOUT
+            and Path(args.input).resolve() == Path(args.output).resolve()):
         return fail("the output file must not be the input file", EXIT_USAGE)
     if args.batch_api and args.budget is not None:
         # A batch's cost is known only when its output comes back, hours later: nothing
@@ -160,7 +167,8 @@ def run(args: argparse.Namespace) -> int:
     source = open_source(args.input, fmt=args.format, text_column=args.text_column,
                          id_column=args.id_column, product_column=args.product_column,
                          rating_column=args.rating_column, date_column=args.date_column,
-                         keep_columns=[n for names in args.keep_columns for n in names])
+                         keep_columns=[n for names in args.keep_columns for n in names],
+                         **reading_options(args))
     options = analyzer_options(args)
     if args.prices is not None:
         options["prices"] = args.prices  # for the budget, as for the summary
@@ -174,26 +182,27 @@ def run(args: argparse.Namespace) -> int:
     mode = (OutputMode.OVERWRITE if args.overwrite
             else OutputMode.RETRY_ERRORS if args.retry_errors else OutputMode.RESUME)
     resume = _resume_command(getattr(args, "argv", []))
+    writer = ResultWriter(args.output, mode)
     if args.batch_api:
         summary: RunSummary = BatchApiSummary(input=args.input, output=args.output)
-        writer = ResultWriter(args.output, mode)
         batch: BatchRun = _batch_api_run(args, analyzer, source, writer, summary, prices, resume)
     else:
         summary = RunSummary(input=args.input, output=args.output)
-        batch = BatchRun(analyzer, source, ResultWriter(args.output, mode), summary,
-                         prices=prices, pack=args.pack, concurrency=args.concurrency,
-                         limit=args.limit, progress=Progress.wanted(args.quiet),
-                         resume_hint=resume, budget=args.budget)
+        batch = BatchRun(analyzer, source, writer, summary, prices=prices, pack=args.pack,
+                         concurrency=args.concurrency, limit=args.limit,
+                         progress=Progress.wanted(args.quiet), resume_hint=resume,
+                         budget=args.budget)
     try:
         status = batch.run()
-    except OutputBusyError:
-        raise  # an OSError too, but nothing of this run was written: `main` says so
+    except (OutputBusyError, OutputFileError):
+        raise  # OSErrors too, but raised before anything was sent: `main` says so
     except OSError as e:
-        # A file that cannot be read or written (permissions, a full disk).
+        # A file that cannot be read or written mid-run (a full disk, a pipe closed).
         # Every line written before is complete: the same command continues later.
         where = f": {e.filename}" if e.filename else ""
-        return fail(f"{e.strerror or e}{where}; the finished results are kept in "
-                     f"{args.output}, run the same command again to continue", EXIT_FAILED)
+        then = (f"the finished results are kept in {args.output}, run the same command "
+                "again to continue" if writer.resumable else "the run stopped")
+        return fail(f"{e.strerror or e}{where}; {then}", EXIT_FAILED)
     finally:
         analyzer.close()
     if not args.quiet:
@@ -203,13 +212,16 @@ def run(args: argparse.Namespace) -> int:
     if status == EXIT_BUDGET:
         print(f"Stopped at the budget. Everything finished is in {args.output}; to continue, "
               f"run the same command again:\n  {resume}", file=sys.stderr)
-    elif status == EXIT_INTERRUPTED:
+    elif status == EXIT_INTERRUPTED and writer.resumable:
         print(f"Interrupted. Everything finished is in {args.output}; to continue, run the "
               f"same command again:\n  {resume}", file=sys.stderr)
         if args.batch_api:
             print(f"The batches keep running at the provider; `wom batches {args.output}` "
                   f"shows them, `wom batches {args.output} --cancel` cancels them.",
                   file=sys.stderr)
+    elif status == EXIT_INTERRUPTED:
+        print(f"Interrupted. What finished went to {writer.name}, which cannot be resumed: "
+              "give -o FILE to be able to continue a run.", file=sys.stderr)
     elif status == EXIT_FAILED:
         if args.quiet:
             fail(f"stopped: {summary.stopped_reason}")

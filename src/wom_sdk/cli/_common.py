@@ -27,7 +27,13 @@ from .._constants import (
     EXIT_USAGE,
     REASONING_EFFORTS,
 )
-from .._exceptions import ConfigurationError, InputError, PricesError, WomError
+from .._exceptions import (
+    ConfigurationError,
+    InputError,
+    OutputFileError,
+    PricesError,
+    WomError,
+)
 
 if TYPE_CHECKING:
     from .._client import ReviewAnalyzer
@@ -38,6 +44,7 @@ __all__ = [
     "WomArgumentParser",
     "add_connection_options",
     "add_endpoint_options",
+    "add_reading_options",
     "add_results_argument",
     "add_trend_options",
     "analyzer_options",
@@ -48,6 +55,7 @@ __all__ = [
     "make_analyzer",
     "positive_float",
     "positive_int",
+    "reading_options",
     "share",
     "trend_rule",
 ]
@@ -67,8 +75,10 @@ def fail(message: str, status: int = EXIT_FAILED) -> int:
 
 def exit_status(error: WomError) -> int:
     """The exit status for an error that ended a command."""
-    # A price file is a command-line argument like an input file: a usage error.
-    return EXIT_USAGE if isinstance(error, InputError | PricesError) else EXIT_FAILED
+    # A price file or an output file is a command-line argument like an input file:
+    # one that cannot be used as given is a usage error (nothing was sent).
+    usage = InputError | PricesError | OutputFileError
+    return EXIT_USAGE if isinstance(error, usage) else EXIT_FAILED
 
 
 def exit_status_help(*, ok: str, failed: str,
@@ -136,6 +146,28 @@ positive_int = _number("whole number", int, lambda v: v >= 1, "at least 1")
 positive_float = _number("number", float, lambda v: v > 0, "positive")
 #: A number from 0 to 1 (a share, a cosine similarity).
 share = _number("number", float, lambda v: 0 <= v <= 1, "between 0 and 1")
+
+
+def _sheet(text: str) -> str | int:
+    return int(text) if text.isdigit() else text
+
+
+def add_reading_options(g: Any) -> None:
+    """``--encoding``, ``--sheet``, ``--header-row``: how an input file is read (analyze, eval)."""
+    g.add_argument("--encoding", metavar="NAME",
+                   help="the text's encoding, e.g. gb18030, big5, utf-16, cp1252 (default: "
+                        "detected; UTF-8 with or without BOM, UTF-16, GBK, Big5...)")
+    g.add_argument("--sheet", type=_sheet, metavar="NAME|N",
+                   help=".xlsx: the sheet, by name or position counting from 1 (default: the "
+                        "active sheet)")
+    g.add_argument("--header-row", type=positive_int, default=1, metavar="N",
+                   help="CSV, TSV, .xlsx: the header's row, when title rows sit above it "
+                        "(default 1)")
+
+
+def reading_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``open_rows`` / ``open_source`` keyword arguments from ``add_reading_options``."""
+    return {"encoding": args.encoding, "sheet": args.sheet, "header_row": args.header_row}
 
 
 # -- the endpoint -------------------------------------------------------------------------------

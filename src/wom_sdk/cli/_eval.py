@@ -16,11 +16,13 @@ from .._constants import EXIT_OK, EXIT_USAGE
 from ..io._columns import LABEL, TEXT
 from ._common import (
     add_endpoint_options,
+    add_reading_options,
     analyzer_options,
     exit_status_help,
     fail,
     make_analyzer,
     positive_int,
+    reading_options,
 )
 
 __all__ = ["register", "run"]
@@ -57,6 +59,7 @@ def register(subparsers: Any) -> None:
         help="e.g. '1=positive,0=negative' (default: inferred: 0/1, 1-5 stars, "
         "or pos/neg/neu and words; the map used is printed)",
     )
+    add_reading_options(g)
     s = p.add_argument_group("which reviews")
     s.add_argument("--limit", type=positive_int, metavar="N", help="only the first N reviews")
     s.add_argument("--sample", type=positive_int, metavar="N",
@@ -105,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
         limit=args.limit,
         sample=args.sample,
         seed=args.seed,
+        **reading_options(args),
     )
     if not data.items:
         return fail(f"no labeled reviews in {args.labeled}", EXIT_USAGE)
@@ -116,6 +120,12 @@ def run(args: argparse.Namespace) -> int:
         file=out,
     )
     print(f"label map: {data.label_map.describe()}", file=out)
+    for note in data.notes:
+        print(f"input: {note}", file=out)
+    if data.repeated_ids:
+        shown = ", ".join(data.repeated_ids[:5]) + (", ..." if len(data.repeated_ids) > 5 else "")
+        print(f"{len(data.repeated_ids)} id(s) on more than one row ({shown}): each counted "
+              "once, its last row wins", file=out)
 
     base = analyzer_options(args)
     configs = [("A", base)]

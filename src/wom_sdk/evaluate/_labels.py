@@ -17,7 +17,8 @@ from typing import Any
 
 from .._exceptions import InputError
 from ..io._columns import ASPECT, ID, LABEL, TEXT, find_column, require_column
-from ..io._readers import cell_text, open_rows
+from ..io._readers import cell_text, fit_row, open_rows
+from ..io._rows import SHAPE
 
 __all__ = [
     "BINARY_LABELS",
@@ -144,6 +145,10 @@ class LabeledSet:
     items: tuple[EvalItem, ...]
     label_map: LabelMap
     total_rows: int
+    #: ids that were on more than one row: each counted once, its last row winning
+    repeated_ids: tuple[str, ...] = ()
+    #: how the file was read: its encoding, rows that did not fit the header
+    notes: tuple[str, ...] = ()
 
 
 def load_labeled(
@@ -157,6 +162,9 @@ def load_labeled(
     limit: int | None = None,
     sample: int | None = None,
     seed: int = 0,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
+    header_row: int = 1,
 ) -> LabeledSet:
     """Read a labeled CSV/TSV, JSONL or Excel file, as ``wom analyze`` reads reviews.
 
@@ -170,24 +178,34 @@ def load_labeled(
     (``random.Random(seed)``, kept in file order); ``limit`` then keeps the first
     rows. Rows with an empty text or label are skipped. Aspects (a list of
     ``{"term", "polarity"}``, JSON-encoded in a CSV cell) are read when
-    ``aspect_column`` is given.
+    ``aspect_column`` is given. ``encoding``, ``sheet`` and ``header_row`` are
+    ``open_rows``' (the encoding is detected when not given). An id on several
+    rows counts once: its last row wins (``LabeledSet.repeated_ids``). A CSV row
+    with more fields than the header is refused, naming its line, unless the text
+    is the last column (the surplus is then joined back into it), as in ``wom analyze``.
     """
-    with open_rows(os.fspath(path)) as source:
+    with open_rows(os.fspath(path), encoding=encoding, sheet=sheet,
+                   header_row=header_row) as source:
         header = source.header
         rows = list(source)
         stats = source.stats
+        delimiter = source.delimiter
     if stats.unreadable:
         lines = ", ".join(map(str, stats.unreadable_lines))
         raise InputError(f"{path}: {stats.unreadable} line(s) are not JSON objects "
                          f"(line {lines})")
     if isinstance(label_map, str):
         label_map = parse_label_map(label_map)
-    if not rows:
+    if not header:
         return LabeledSet(items=(), label_map=label_map or BINARY_LABELS, total_rows=0)
+    # Columns first: a header without the text column is the answer, rows or not.
     text_col = require_column(header, TEXT, text_column)
     label_col = require_column(header, LABEL, label_column)
+    if not rows:
+        return LabeledSet(items=(), label_map=label_map or BINARY_LABELS, total_rows=0)
     id_col = find_column(header, ID, id_column)
     aspect_col = find_column(header, ASPECT, aspect_column)
+    rows = _fitted(rows, header, text_col, id_col, delimiter, stats, path)
     indexed = [
         (number, row)
         for number, row in rows
@@ -200,17 +218,48 @@ def load_labeled(
         indexed = indexed[:limit]
     if label_map is None:
         label_map = infer_label_map(row[label_col] for _, row in indexed)
-    items = tuple(
-        EvalItem(
+    by_id: dict[str, EvalItem] = {}
+    repeated: dict[str, None] = {}
+    for number, row in indexed:
+        item = EvalItem(
             id=(cell_text(row.get(id_col)) if id_col else None) or f"row-{number}",
             text=str(row[text_col]),
             gold=label_map(row[label_col]),
             gold_raw=str(row[label_col]),
             aspects=_aspects(row.get(aspect_col)) if aspect_col else None,
         )
-        for number, row in indexed
-    )
-    return LabeledSet(items=items, label_map=label_map, total_rows=len(rows))
+        if item.id in by_id:
+            repeated[item.id] = None
+            del by_id[item.id]  # the last row wins, in its own place
+        by_id[item.id] = item
+    notes = [f"read as {stats.encoding}"] if stats.encoding not in (None, "UTF-8") else []
+    notes += stats.row_notes
+    return LabeledSet(items=tuple(by_id.values()), label_map=label_map, total_rows=len(rows),
+                      repeated_ids=tuple(repeated), notes=tuple(notes))
+
+
+def _fitted(rows: list[tuple[int, Any]], header: list[str], text_col: str, id_col: str | None,
+            delimiter: str, stats: Any, path: object) -> list[tuple[int, Any]]:
+    """Rows with the rule of ``wom analyze`` applied; a row that must not be used is an error."""
+    out: list[tuple[int, Any]] = []
+    refused: list[str] = []
+    for number, row in rows:
+        if SHAPE in row:
+            row = dict(row)
+
+            def rid(r: Any = row, n: int = number) -> str:
+                return (cell_text(r.get(id_col)) if id_col else None) or f"row-{n}"
+
+            reason = fit_row(row, header, text_col, delimiter, stats, rid)
+            if reason is not None:
+                refused.append(reason)
+                continue
+        out.append((number, row))
+    if refused:
+        more = f" (and {len(refused) - 3} more)" if len(refused) > 3 else ""
+        raise InputError(f"{path}: {len(refused)} row(s) do not fit the header: "
+                         f"{'; '.join(refused[:3])}{more}")
+    return out
 
 
 def _present(value: object) -> bool:

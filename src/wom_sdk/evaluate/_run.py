@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..io._output import check_own_file
 from ..io._results import ResultRecord, coerce_record, dump_line, read_results
 from ..text._textnorm import normalize_term
 from ..types import Usage
@@ -171,11 +172,14 @@ def run_eval(
             in it (same id and text) are not analyzed again; new results are
             appended. An interrupted evaluation resumes where it stopped, and the
             file is a normal batch output that ``wom report`` can read. Results
-            that failed are retried.
+            that failed are retried. A file that is not results of ours is refused
+            (``OutputFileError``), never appended to.
         labels: the classes for the metrics (default: the gold labels present).
     """
     known: dict[str, ResultRecord] = {}
     cache_path = Path(cache) if cache is not None else None
+    if cache_path is not None:
+        check_own_file(cache_path)
     if cache_path is not None and cache_path.exists():
         for rec in read_results(cache_path):
             if rec.insight is not None and rec.id is not None and rec.text is not None:

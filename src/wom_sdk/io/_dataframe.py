@@ -64,6 +64,8 @@ def records_from_frame(
     ones win, the others are found by their common names (``product``,
     ``评分``, ...), so a frame and the same data as a CSV make the same requests.
     """
+    if not (hasattr(df, "columns") and hasattr(df, "iterrows")):
+        raise TypeError(f"df must be a pandas DataFrame, not {type(df).__name__}")
     # Column labels need not be strings (0, 1, ... after read_csv(header=None)).
     labels = {str(c): c for c in df.columns}
     try:

@@ -18,6 +18,7 @@ from typing import IO, Any
 
 from .._pricing import PriceTable
 from ..types import Usage
+from ._rows import ReadStats
 
 __all__ = ["Progress", "RunSummary"]
 
@@ -109,12 +110,24 @@ class RunSummary:
     #: reviews read but not finished (interrupted, or the endpoint stopped working)
     not_finished: int = 0
     failures_by_kind: dict[str, int] = field(default_factory=dict)
+    #: how the input's text was decoded (None for Excel)
+    input_encoding: str | None = None
     unreadable_rows: int = 0
     unreadable_lines: list[int] = field(default_factory=list)
     replaced_characters: int = 0
+    #: CSV rows that did not fit the header (the rule of ``_readers``), first ones noted
+    short_rows: int = 0
+    joined_rows: int = 0
+    rejected_rows: int = 0
+    row_notes: list[str] = field(default_factory=list)
     retried_errors: int = 0
     repaired_truncated_line: bool = False
     removed_broken_lines: int = 0
+    #: lines in the output that are not ours: left in place, not counted as done
+    foreign_lines: int = 0
+    foreign_line_numbers: list[int] = field(default_factory=list)
+    #: whether running the same command again continues (False for standard output)
+    resumable: bool = True
     requests: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -133,6 +146,16 @@ class RunSummary:
     interrupted: bool = False
     stopped_reason: str | None = None
     exit_code: int = 0
+
+    def read_stats(self, stats: ReadStats) -> None:
+        """Take what reading the input found."""
+        self.input_encoding = stats.encoding
+        self.unreadable_rows = stats.unreadable
+        self.unreadable_lines = list(stats.unreadable_lines)
+        self.replaced_characters = stats.replaced
+        self.short_rows, self.joined_rows = stats.short_rows, stats.joined_rows
+        self.rejected_rows = stats.rejected_rows
+        self.row_notes = list(stats.row_notes)
 
     def count_failure(self, kind: str) -> None:
         self.failed += 1
@@ -199,9 +222,18 @@ class RunSummary:
 
     def _input_notes(self) -> list[str]:
         notes = []
+        if self.input_encoding and self.input_encoding != "UTF-8":
+            notes.append(f"  input: read as {self.input_encoding}")
         if self.replaced_characters:
-            notes.append(f"  input: {self.replaced_characters} invalid UTF-8 byte sequence(s) "
-                         "replaced by U+FFFD")
+            notes.append(f"  input: {self.replaced_characters} undecodable byte(s) replaced by "
+                         f"U+FFFD ({self.input_encoding or 'UTF-8'})")
+        rows = [f"{n} {what}" for n, what in ((self.short_rows, "short"),
+                                              (self.joined_rows, "joined back"),
+                                              (self.rejected_rows, "not sent"))
+                if n]
+        if rows:
+            notes.append(f"  input: rows that do not fit the header: {', '.join(rows)}")
+            notes += [f"    {note}" for note in self.row_notes[:5]]
         if self.unreadable_rows:
             at = ", ".join(map(str, self.unreadable_lines))
             notes.append(f"  input: {self.unreadable_rows} unreadable line(s) skipped "
@@ -213,6 +245,13 @@ class RunSummary:
                          "line(s)")
         if self.retried_errors:
             notes.append(f"  output: {self.retried_errors} earlier failure(s) analyzed again")
+        if self.foreign_lines:
+            at = ", ".join(map(str, self.foreign_line_numbers[:10]))
+            notes.append(f"  output: {self.foreign_lines} line(s) that are not results of wom "
+                         f"left in place, their ids not counted as done (line {at})")
+        if not self.resumable:
+            notes.append("  output: standard output (or a pipe): a run there cannot be "
+                         "resumed; use -o FILE to be able to continue one")
         return notes
 
 

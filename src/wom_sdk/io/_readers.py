@@ -1,17 +1,14 @@
-"""Streaming input for ``wom analyze``: CSV/TSV, JSONL, plain text, Excel, standard input.
+"""Streaming input for ``wom analyze`` and ``wom eval``: open a file, check it, read rows lazily.
 
 Every reader is a generator over one row at a time, so a file of a few hundred
 thousand reviews costs the memory of one row (and of the batch in flight), not
-of the file. Opening a source reads only its header (CSV, Excel) or first line
-(JSONL): column mistakes are reported before any output is touched.
-
-Text is read as bytes and decoded line by line with ``errors="replace"``:
-exports from old shop systems often hold a few GBK or truncated bytes, and one
-bad byte should cost one replacement character, not the run. The replacements
-are counted (``ReadStats.replaced``) and shown in the summary.
+of the file. Opening a source settles everything that can be wrong with the
+file before any output is touched and any request is sent: it is a file (not a
+folder), it is text in a known encoding or an Excel workbook (``_encoding``),
+its header has the columns asked for (``_columns``).
 
 Two layers: ``open_rows`` yields each row as a mapping of header name to
-value (whatever the format), and ``open_source`` turns rows into
+value (whatever the format: ``_rows``), and ``open_source`` turns rows into
 ``ReviewRecord`` objects with the columns found by the one rule of ``_columns``.
 ``wom eval`` reads its labeled files through ``open_rows`` too, so a file that
 ``wom analyze`` reads, ``wom eval`` reads the same way.
@@ -20,33 +17,65 @@ Ids come from the id column when there is one; otherwise ``row-N``, where N is
 the line number (text, JSONL) or the data row number (CSV, Excel: 1 is the
 first row under the header). Ids must stay the same from one run to the next,
 because resuming skips the ids already in the output.
+
+**The rule for CSV rows that do not fit the header** (never a silent cut):
+
+- fewer fields: the missing columns are empty; the row is analyzed and noted;
+- more fields (an unquoted comma in the text, usually): when the review text is
+  the header's last column, the surplus fields are joined back into it with the
+  delimiter (nothing is lost) and the row is noted; otherwise the row is not
+  sent: ``wom analyze`` writes it as an ``input`` error naming its line (fix the
+  file, then ``--retry-errors``);
+- a row spanning more than ``MAX_SPAN`` lines (an unclosed quote that swallowed
+  the rows below it) is not sent either, and named the same way.
 """
 
 from __future__ import annotations
 
-import csv
+import io
 import itertools
-import json
 import re
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from .._exceptions import InputError
 from ..types import ReviewRecord
-from ._columns import ID, KEEP_ALL, TEXT, Columns, is_column_name, resolve_columns
+from ._columns import KEEP_ALL, Columns, resolve_columns
+from ._encoding import (
+    HEAD_BYTES,
+    TextEncoding,
+    choose_encoding,
+    file_chunks,
+    repaired_lines,
+    text_stream,
+)
+from ._rows import (
+    MAX_SPAN,
+    SHAPE,
+    ReadStats,
+    Row,
+    RowShape,
+    cell_text,
+    delimited_rows,
+    jsonl_rows,
+    sniff,
+    txt_rows,
+    xlsx_rows,
+)
 
 __all__ = [
     "FORMATS",
     "ReadStats",
+    "RejectedRow",
     "ReviewSource",
     "Row",
     "RowSource",
     "cell_text",
     "count_lines",
+    "fit_row",
     "open_rows",
     "open_source",
 ]
@@ -55,47 +84,10 @@ FORMATS = ("csv", "tsv", "jsonl", "txt", "xlsx")
 
 _EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
                ".json": "jsonl", ".txt": "txt", ".xlsx": "xlsx", ".xlsm": "xlsx"}
-_BOM = b"\xef\xbb\xbf"
-_REPLACEMENT_UTF8 = "\ufffd".encode()
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
-#: Line numbers of unreadable rows kept for the summary; the count is exact.
-_MAX_NOTED = 20
-_PANDAS_HINT = "pip install 'wom-sdk[pandas]'"
-
-#: One row: its number (data row for CSV and Excel, line for JSONL and text) and its fields.
-Row = tuple[int, Mapping[str, Any]]
 
 
-@dataclass
-class ReadStats:
-    """What reading the input found besides reviews."""
-
-    rows: int = 0
-    #: U+FFFD characters put in place of bytes that were not UTF-8
-    replaced: int = 0
-    #: rows that are not a review (bad JSON, a JSON number); first line numbers noted
-    unreadable: int = 0
-    unreadable_lines: list[int] = field(default_factory=list)
-
-    def note_unreadable(self, line: int) -> None:
-        self.unreadable += 1
-        if len(self.unreadable_lines) < _MAX_NOTED:
-            self.unreadable_lines.append(line)
-
-
-# -- turning one row into a record ------------------------------------------------------------
-def cell_text(value: Any) -> str | None:
-    """A cell as text (None when empty): Excel's 17.0 is "17", a date its ISO form."""
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # Excel stores the id 17 as 17.0
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    s = str(value).strip()
-    return s or None
-
-
+# -- turning one row into a record --------------------------------------------------------------
 def _rating(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
@@ -107,7 +99,7 @@ def _rating(value: Any) -> float | None:
     return float(m.group()) if m else None
 
 
-def _record(row: Mapping[str, Any], cols: Columns, number: int) -> ReviewRecord:
+def _record(row: Mapping[Any, Any], cols: Columns, number: int) -> ReviewRecord:
     text = row.get(cols.text)
     extra = {k: v for k, v in row.items()
              if isinstance(k, str) and cols.keeps(k) and v not in (None, "")}
@@ -121,159 +113,72 @@ def _record(row: Mapping[str, Any], cols: Columns, number: int) -> ReviewRecord:
     )
 
 
-# -- bytes to text ----------------------------------------------------------------------------
-def _decode(raw: bytes, stats: ReadStats) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = raw.decode("utf-8", "replace")
-        # A U+FFFD that was in the file already is data, not a replacement.
-        stats.replaced += text.count("\ufffd") - raw.count(_REPLACEMENT_UTF8)
-        return text
+@dataclass(frozen=True)
+class RejectedRow:
+    """A row that is not sent, and why (``wom analyze`` writes it as an ``input`` error)."""
+
+    record: ReviewRecord
+    line: int
+    reason: str
 
 
-def _lines(raw_lines: Iterable[bytes], stats: ReadStats) -> Iterator[str]:
-    """Decoded lines, newline kept (the csv module wants it), BOM of the first line dropped."""
-    first = True
-    for raw in raw_lines:
-        if first:
-            first = False
-            if raw.startswith(_BOM):
-                raw = raw[len(_BOM):]
-        yield _decode(raw, stats)
+def fit_row(row: Mapping[Any, Any], header: list[str], text_column: str | None,
+            delimiter: str, stats: ReadStats, rid: Callable[[], str]) -> str | None:
+    """Apply the rule for rows that do not fit the header (module docstring).
 
-
-def _sniff(first_line: bytes) -> str:
-    """csv, tsv, jsonl or txt, from the first line of a stream whose name says nothing."""
-    line = first_line.removeprefix(_BOM).decode("utf-8", "replace").strip()
-    if line.startswith(("{", '"', "[")):
-        return "jsonl"
-    if is_column_name(line, TEXT):
-        return "csv"  # a one-column CSV: its header is just the text column's name
-    for fmt, delimiter in (("tsv", "\t"), ("csv", ",")):
-        if delimiter in line:
-            header = next(csv.reader([line], delimiter=delimiter))
-            # A review with a comma in it is not a header: a header names a known column.
-            if any(is_column_name(h, TEXT, ID) for h in header):
-                return fmt
-    return "txt"
-
-
-# -- the row readers: (header, rows) for each format ------------------------------------------
-_Rows = tuple[list[str], Iterator[Row]]
-
-
-def _delimited_rows(lines: Iterator[str], delimiter: str, stats: ReadStats) -> _Rows:
-    reader = csv.reader(lines, delimiter=delimiter)
-    first = next(reader, None)
-    if first is None:
-        raise InputError("the input is empty: expected a header row")
-    header = [h.strip() for h in first]
-
-    def rows() -> Iterator[Row]:
-        for number, values in enumerate(reader, start=1):
-            if not any(v.strip() for v in values):
-                continue  # a blank line between rows (or at the end) is not a review
-            stats.rows += 1
-            yield number, dict(zip(header, values, strict=False))
-
-    return header, rows()
-
-
-def _jsonl_rows(lines: Iterator[str], stats: ReadStats) -> _Rows:
-    # The first object names the fields; later lines are read with the same names.
-    numbered = enumerate(lines, start=1)
-    first: tuple[int, dict[str, Any]] | None = None
-    for number, line in numbered:
-        obj = _json_row(line, number, stats)
-        if obj is not None:
-            first = (number, obj)
-            break
-    if first is None:
-        return [], iter(())
-
-    def rows() -> Iterator[Row]:
-        assert first is not None
-        stats.rows += 1
-        yield first
-        for number, line in numbered:
-            obj = _json_row(line, number, stats)
-            if obj is not None:
-                stats.rows += 1
-                yield number, obj
-
-    return list(first[1]), rows()
-
-
-def _json_row(line: str, number: int, stats: ReadStats) -> dict[str, Any] | None:
-    if not line.strip():
+    Joins a surplus back into the text in place (``row`` must be a dict) and
+    notes it; returns the reason a row must not be sent, else None. ``rid()``
+    gives the row's id for the note.
+    """
+    shape: RowShape | None = row.get(SHAPE)
+    if shape is None:
         return None
-    try:
-        obj = json.loads(line)
-    except ValueError:
-        stats.note_unreadable(number)
+    where = f"line {shape.line} (id {rid()})"
+    if shape.span > MAX_SPAN:
+        stats.rejected_rows += 1
+        reason = (f"{where}: one quoted field runs over {shape.span} lines, an unclosed "
+                  "quote? The rows inside it are not analyzed; fix the quote")
+        stats.note_row(reason)
+        return reason
+    if shape.fields < shape.expected:
+        stats.short_rows += 1
+        stats.note_row(f"{where}: {shape.fields} fields, the header has {shape.expected}: "
+                       "the missing ones are empty")
         return None
-    if isinstance(obj, str):
-        return {"text": obj}  # a file of JSON strings: one review each
-    if not isinstance(obj, dict):
-        if number == 1 and isinstance(obj, list):
-            raise InputError("the input is a JSON array; wom reads JSON Lines "
-                             "(one object per line), e.g. `jq -c '.[]' in.json > in.jsonl`")
-        stats.note_unreadable(number)
+    extra = len(shape.surplus)
+    if text_column is not None and header and header[-1] == text_column:
+        assert isinstance(row, dict)
+        row[text_column] = delimiter.join([str(row.get(text_column) or ""), *shape.surplus])
+        stats.joined_rows += 1
+        stats.note_row(f"{where}: {shape.fields} fields, the header has {shape.expected}: "
+                       f"the last {extra} joined back into the text (an unquoted "
+                       f"{_name(delimiter)} in it?)")
         return None
-    return obj
+    stats.rejected_rows += 1
+    reason = (f"{where}: {shape.fields} fields, the header has {shape.expected} (an unquoted "
+              f"{_name(delimiter)} in a field?): not sent, so that nothing is cut; quote "
+              "that field, then run again with --retry-errors")
+    stats.note_row(reason)
+    return reason
 
 
-def _txt_rows(lines: Iterator[str], stats: ReadStats) -> _Rows:
-    def rows() -> Iterator[Row]:
-        for number, line in enumerate(lines, start=1):
-            text = line.strip()
-            if text:
-                stats.rows += 1
-                yield number, {"text": text}
-
-    return ["text"], rows()
+def _name(delimiter: str) -> str:
+    return "tab" if delimiter == "\t" else "comma"
 
 
-def _xlsx_rows(path: Path, stats: ReadStats) -> _Rows:
-    try:
-        import openpyxl
-    except ImportError:
-        raise InputError(f"reading .xlsx needs openpyxl: {_PANDAS_HINT}") from None
-    # read_only streams the sheet row by row instead of building it in memory.
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    sheet_rows = wb.active.iter_rows(values_only=True)
-    first = next(sheet_rows, None)
-    if first is None:
-        wb.close()
-        raise InputError(f"{path} has no rows: expected a header row")
-    header = [cell_text(h) or f"column_{i + 1}" for i, h in enumerate(first)]
-
-    def rows() -> Iterator[Row]:
-        try:
-            for number, values in enumerate(sheet_rows, start=1):
-                if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-                    continue
-                stats.rows += 1
-                yield number, dict(zip(header, values, strict=False))
-        finally:
-            wb.close()
-
-    return header, rows()
-
-
-# -- opening a source -------------------------------------------------------------------------
+# -- opening a source ---------------------------------------------------------------------------
 class RowSource:
-    """An opened input: its format and header, and one pass over its rows."""
+    """An opened input: its format, header and encoding, and one pass over its rows."""
 
     def __init__(self, name: str, fmt: str, header: list[str], rows: Iterator[Row],
-                 stats: ReadStats, stream: IO[bytes] | None) -> None:
+                 stats: ReadStats, closers: tuple[Callable[[], None], ...] = ()) -> None:
         self.name = name
         self.format = fmt
         self.header = header
         self.stats = stats
+        self.delimiter = "\t" if fmt == "tsv" else ","
         self._rows = rows
-        self._stream = stream
+        self._closers = closers
 
     def __iter__(self) -> Iterator[Row]:
         return self._rows
@@ -284,8 +189,8 @@ class RowSource:
         close = getattr(self._rows, "close", None)
         if close is not None:
             close()
-        if self._stream is not None and self._stream is not _stdin():
-            self._stream.close()
+        for closer in self._closers:
+            closer()
 
     def __enter__(self) -> RowSource:
         return self
@@ -303,8 +208,28 @@ class ReviewSource:
         self.name, self.format, self.header = rows.name, rows.format, rows.header
         self.stats = rows.stats  # the same object: counts as the records are read
 
+    def entries(self) -> Iterator[ReviewRecord | RejectedRow]:
+        """Each row as a record, or as a ``RejectedRow`` when the rule says not to send it."""
+        cols, rows = self.columns, self.rows
+        for number, row in rows:
+            if SHAPE not in row:
+                yield _record(row, cols, number)
+                continue
+            fields = dict(row)
+
+            def rid(f: Mapping[Any, Any] = fields, n: int = number) -> str:
+                return _record(f, cols, n).id
+
+            reason = fit_row(fields, rows.header, cols.text, rows.delimiter, self.stats, rid)
+            record = _record(fields, cols, number)
+            if reason is None:
+                yield record
+            else:
+                yield RejectedRow(record, fields[SHAPE].line, reason)
+
     def __iter__(self) -> Iterator[ReviewRecord]:
-        return (_record(row, self.columns, number) for number, row in self.rows)
+        """The records to send; rejected rows are only counted (``stats``)."""
+        return (e for e in self.entries() if isinstance(e, ReviewRecord))
 
     def close(self) -> None:
         self.rows.close()
@@ -320,48 +245,108 @@ def _stdin() -> IO[bytes]:
     return sys.stdin.buffer
 
 
-def open_rows(path: str, *, fmt: str | None = None, stdin: IO[bytes] | None = None) -> RowSource:
-    """Open ``path`` (``-`` for standard input) and read its header; rows stream lazily."""
+def _check_path(path: str) -> Path:
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{path} is a folder, not a file: give the file of reviews in it")
+    if not p.exists():
+        raise InputError(f"input file not found: {path}")
+    return p
+
+
+def open_rows(path: str, *, fmt: str | None = None, stdin: IO[bytes] | None = None,
+              encoding: str | None = None, sheet: str | int | None = None,
+              header_row: int = 1) -> RowSource:
+    """Open ``path`` (``-`` for standard input) and read its header; rows stream lazily.
+
+    Args:
+        fmt: one of ``FORMATS``; default from the file name, else sniffed.
+        encoding: the text's encoding (``gb18030``, ``utf-16``...); default detected.
+        sheet: Excel only: a sheet name, or its position counting from 1 (default
+            the active sheet).
+        header_row: the header's row (counting from 1) in CSV, TSV and Excel,
+            when title rows sit above it.
+    """
     if fmt is not None and fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
+    if isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1:
+        raise InputError(f"header_row must be a row number from 1, not {header_row!r}")
     stats = ReadStats()
-    if path != "-":
-        p = Path(path)
-        if not p.is_file():
-            raise InputError(f"input file not found: {path}")
-        fmt = fmt or _EXTENSIONS.get(p.suffix.lower())
-        if fmt == "xlsx":
-            header, rows = _xlsx_rows(p, stats)
-            return RowSource(path, "xlsx", header, rows, stats, None)
-        stream: IO[bytes] = p.open("rb")
-    else:
+    if path == "-":
         if fmt == "xlsx":
             raise InputError("an .xlsx workbook cannot be read from standard input; "
                              "give its file name")
-        stream = stdin if stdin is not None else _stdin()
+        piped = stdin if stdin is not None else _stdin()
+        return _open_text("-", fmt, piped, stats, encoding, header_row, owned=False)
+    p = _check_path(path)
+    suffix_fmt = _EXTENSIONS.get(p.suffix.lower())
+    fmt = fmt or (None if suffix_fmt == "txt" else suffix_fmt)
+    if fmt == "xlsx":
+        if encoding is not None:
+            raise InputError("--encoding does not apply to an .xlsx workbook")
+        header, rows = xlsx_rows(p, stats, sheet=sheet, header_row=header_row)
+        return RowSource(path, "xlsx", header, rows, stats)
+    if sheet is not None:
+        raise InputError("--sheet applies to .xlsx workbooks only")
     try:
-        return _open_text(path, fmt, stream, stats)
+        stream: IO[bytes] = p.open("rb")
+    except OSError as e:
+        raise InputError(f"cannot read {path}: {e.strerror or e}") from None
+    try:
+        return _open_text(path, fmt, stream, stats, encoding, header_row, owned=True,
+                          txt=suffix_fmt == "txt")
     except BaseException:
-        if path != "-":
-            stream.close()
+        stream.close()
         raise
 
 
-def _open_text(name: str, fmt: str | None, stream: IO[bytes], stats: ReadStats) -> RowSource:
-    raw_lines: Iterator[bytes] = iter(stream)
+def _open_text(name: str, fmt: str | None, stream: IO[bytes], stats: ReadStats,
+               encoding: str | None, header_row: int, *, owned: bool,
+               txt: bool = False) -> RowSource:
+    head = stream.read(HEAD_BYTES)
+    if owned:
+        stream.seek(0)
+        enc = choose_encoding(name, head, given=encoding, whole=lambda: file_chunks(name))
+        text = text_stream(stream, enc)
+    else:
+        # Standard input cannot be read twice: the head decides, the rest is lenient.
+        enc = choose_encoding(name, head, given=encoding)
+        text = text_stream(stream, enc, head=head, lenient=True)
+    stats.encoding = enc.label
+    lines = _decoded(text, enc, stats, name)
     if fmt is None:
         # Peek at one line only; it is put back in front of the stream.
-        first = stream.readline()
-        fmt = _sniff(first)
-        raw_lines = itertools.chain([first], stream)
-    lines = _lines(raw_lines, stats)
+        first = next(lines, "")
+        fmt = sniff(first, allow_jsonl=not txt)
+        lines = itertools.chain([first], lines)
+    if header_row != 1 and fmt not in ("csv", "tsv"):
+        raise InputError(f"--header-row applies to CSV, TSV and .xlsx, not to {fmt}")
     if fmt == "txt":
-        header, rows = _txt_rows(lines, stats)
+        header, rows = txt_rows(lines, stats)
     elif fmt == "jsonl":
-        header, rows = _jsonl_rows(lines, stats)
+        header, rows = jsonl_rows(lines, stats)
     else:
-        header, rows = _delimited_rows(lines, "\t" if fmt == "tsv" else ",", stats)
-    return RowSource(name, fmt, header, rows, stats, stream)
+        header, rows = delimited_rows(lines, "\t" if fmt == "tsv" else ",", stats, header_row)
+    # Closing the decoder closes the file; standard input sits behind a wrapper
+    # of its own (``text_stream``'s head), whose closing leaves it open.
+    return RowSource(name, fmt, header, rows, stats, (text.close,))
+
+
+def _decoded(text: io.TextIOWrapper, enc: TextEncoding, stats: ReadStats,
+             name: str) -> Iterator[str]:
+    def count(n: int) -> None:
+        stats.replaced += n
+
+    def strict() -> Iterator[str]:
+        try:
+            yield from text
+        except UnicodeDecodeError as e:
+            # The file changed since it was checked: still an answer, not a traceback.
+            raise InputError(f"{name}: not {enc.label} text after all ({e.reason}); "
+                             "give the encoding with --encoding") from None
+
+    lenient = text.errors != "strict"
+    return repaired_lines(iter(text), count) if lenient else strict()
 
 
 def open_source(
@@ -375,13 +360,17 @@ def open_source(
     date_column: str | None = None,
     keep_columns: Sequence[str] = (KEEP_ALL,),
     stdin: IO[bytes] | None = None,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
+    header_row: int = 1,
 ) -> ReviewSource:
     """Open ``path`` (``-`` for standard input) and check its columns; records stream lazily.
 
     ``keep_columns``: which other columns go into each record's ``extra``
     (``_columns.kept_columns``: names, "all" or "none"; empty: the recognised ones).
     """
-    rows = open_rows(path, fmt=fmt, stdin=stdin)
+    rows = open_rows(path, fmt=fmt, stdin=stdin, encoding=encoding, sheet=sheet,
+                     header_row=header_row)
     try:
         if rows.format == "txt" or not rows.header:
             # A text file is one review a line; a JSONL without one readable

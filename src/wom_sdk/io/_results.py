@@ -44,11 +44,14 @@ __all__ = [
     "UNREADABLE_KIND",
     "RecordError",
     "ResultRecord",
+    "ResultsFile",
     "check_results_file",
     "coerce_record",
     "dump_line",
     "parse_line",
     "read_results",
+    "result_line",
+    "starts_like_ours",
 ]
 
 #: The version of the line's schema that this code writes.
@@ -154,28 +157,157 @@ def parse_line(raw: str | bytes) -> ResultRecord:
     return ResultRecord.model_validate_json(raw)
 
 
-def read_results(path: str | os.PathLike[str]) -> Iterator[ResultRecord]:
-    """Stream the records of a batch JSONL file, one line at a time.
+def result_line(raw: str | bytes) -> ResultRecord | None:
+    """The result on a line **we** wrote, or None: the rule for recognising our own lines.
+
+    A line is ours when it parses as a ``ResultRecord`` with an id and exactly
+    one of insight and error, and either carries the schema marker (``"wom"``)
+    or, written before the marker existed, has the keys every such line had:
+    ``id``, ``text``, ``insight`` and ``error`` (with the error's ``kind``). A line
+    from elsewhere that merely has an ``id`` is not ours, so its id is not done.
+    """
+    try:
+        record = parse_line(raw)
+    except ValidationError:
+        return None
+    if record.id is None or (record.insight is None) == (record.error is None):
+        return None
+    if record.schema_version is not None:
+        return record
+    keys = record.model_fields_set
+    if not {"id", "text", "insight", "error"} <= keys:
+        return None
+    if record.error is not None and "kind" not in record.error.model_fields_set:
+        return None
+    return record
+
+
+def starts_like_ours(raw: bytes) -> bool:
+    """Whether a cut line began as one of ours (a killed run's last line)."""
+    return raw.lstrip(b"\xef\xbb\xbf").startswith((b'{"wom":', b'{"id":'))
+
+
+#: Size of the filter that finds repeated ids (about 1 false candidate in 20,000 at 100,000 ids).
+_BLOOM_BYTES = 1 << 20
+
+
+class _IdOnly(BaseModel):
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
+
+    id: str | None = None
+
+
+class ResultsFile:
+    """The records of a batch JSONL file, streamed; each id once, its last line winning.
+
+    A file may hold an id twice (two runs' outputs joined, a hand-made file):
+    the first pass notes the ids seen more than once and where each was seen
+    last (memory: a fixed-size filter, and the repeated ids), the second yields
+    only that last line. A
+    cut last line (a run killed, or still writing) is skipped with a note; a
+    broken line elsewhere is yielded as a failed record (``error.kind ==
+    "unreadable_line"``), so that the report counts it rather than dropping it.
+    ``notes`` says what was skipped, once iteration is over.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, unique: bool = True) -> None:
+        self.path = Path(path)
+        self.unique = unique
+        #: lines superseded by a later line with the same id
+        self.repeated = 0
+        self.torn_last_line = False
+        #: JSON lines with neither an insight nor an error (not results: skipped)
+        self.not_results = 0
+        self.notes: list[str] = []
+
+    def _numbered(self) -> Iterator[tuple[int, bytes]]:
+        with self.path.open("rb") as fh:
+            for lineno, raw in enumerate(fh, start=1):
+                if lineno == 1:
+                    raw = raw.removeprefix(b"\xef\xbb\xbf")
+                if raw.strip():
+                    yield lineno, raw
+
+    def _last_of_repeated(self) -> dict[str, int]:
+        """The last line of every id that may appear twice (and of a few that do not).
+
+        A Bloom filter of fixed size remembers the ids seen, so memory does not
+        grow with the file: an id it may have seen becomes a candidate, with its
+        latest line. A false candidate (seen once) maps to its only line and is
+        yielded all the same; a true repeat maps to its last line, which alone is
+        yielded. Exact either way.
+        """
+        bits = bytearray(_BLOOM_BYTES)
+        size = _BLOOM_BYTES * 8
+        last: dict[str, int] = {}
+        for lineno, raw in self._numbered():
+            try:
+                rid = _IdOnly.model_validate_json(raw).id
+            except ValidationError:
+                continue
+            if rid is None:
+                continue
+            h = hash(rid) & 0xFFFFFFFFFFFFFFFF  # stable within this process: both passes agree
+            seen = True
+            for k in (h % size, (h >> 21) % size, (h >> 42) % size):
+                byte, bit = divmod(k, 8)
+                if not bits[byte] >> bit & 1:
+                    seen = False
+                    bits[byte] |= 1 << bit
+            if seen or rid in last:
+                last[rid] = lineno
+        return last
+
+    def __iter__(self) -> Iterator[ResultRecord]:
+        self.repeated, self.torn_last_line, self.notes, self.not_results = 0, False, [], 0
+        not_results: list[int] = []
+        repeated_ids: set[str] = set()
+        last = self._last_of_repeated() if self.unique else {}
+        for lineno, raw in self._numbered():
+            try:
+                record = parse_line(raw)
+            except ValidationError as exc:
+                if not raw.endswith(b"\n"):
+                    self.torn_last_line = True
+                    self.notes.append(f"the last line ({lineno}) is cut (a run killed or "
+                                      "still writing): skipped, not counted as a review")
+                    continue
+                yield ResultRecord(
+                    id=f"line {lineno}",
+                    error=RecordError(kind=UNREADABLE_KIND, type=type(exc).__name__,
+                                      message=f"{self.path}:{lineno}: {exc.errors()[0]['msg']}"),
+                )
+                continue
+            if record.insight is None and record.error is None:
+                self.not_results += 1
+                if len(not_results) < 10:
+                    not_results.append(lineno)
+                continue
+            if record.id is not None and last.get(record.id, lineno) != lineno:
+                self.repeated += 1
+                repeated_ids.add(record.id)
+                continue
+            yield record
+        if self.not_results:
+            shown = ", ".join(map(str, not_results))
+            self.notes.append(f"{self.not_results} line(s) are JSON but not results "
+                              f"(neither an insight nor an error; line {shown}): skipped")
+        if self.repeated:
+            self.notes.append(f"{len(repeated_ids)} id(s) appear on more than one line "
+                              f"({self.repeated} earlier line(s)): each is counted once, "
+                              "its last line wins")
+
+
+def read_results(path: str | os.PathLike[str], *, unique: bool = True) -> ResultsFile:
+    """Stream the records of a batch JSONL file (``ResultsFile``: each id once, last wins).
 
     Blank lines are skipped. A line that is not a valid record is yielded as a
     failed record (``error.kind == "unreadable_line"``) so that it is counted
-    in the report instead of silently dropped or aborting it.
+    in the report instead of silently dropped or aborting it; a cut last line
+    is skipped with a note instead (``.notes``). ``unique=False`` yields every
+    line, repeated ids included.
     """
-    with Path(path).open("r", encoding="utf-8-sig") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield parse_line(line)
-            except ValidationError as exc:
-                yield ResultRecord(
-                    id=f"line {lineno}",
-                    error=RecordError(
-                        kind=UNREADABLE_KIND,
-                        type=type(exc).__name__,
-                        message=f"{path}:{lineno}: {exc.errors()[0]['msg']}",
-                    ),
-                )
+    return ResultsFile(path, unique=unique)
 
 
 def check_results_file(path: str | os.PathLike[str]) -> None:
@@ -185,6 +317,8 @@ def check_results_file(path: str | os.PathLike[str]) -> None:
     report of nothing but failures; the message says what the file looks like.
     """
     p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{path} is a folder, not a results file")
     if not p.is_file():
         raise InputError(f"results file not found: {path}")
     with p.open("rb") as fh:

@@ -10,7 +10,15 @@ endpoint proves usable with one answer. When ``STOP_AFTER`` reviews in a row
 fail that way, the run stops without writing them, so that fixing the key and
 running the same command again analyzes them, instead of leaving thousands of
 "authentication" lines that would need ``--retry-errors``. Failures that belong
-to one review (its answer never validated, it was empty) are written at once.
+to one review (its answer never validated, it was empty) are written at once,
+and so are input rows that the reader's rule does not send (``RejectedRow``:
+an ``input`` error naming the line).
+
+Stopping (the first Ctrl-C, or the endpoint failing ``STOP_AFTER`` times in a
+row) sets the run's cancel event: no review is read or sent after it, the
+reviews asleep in the rate limiter wake and send nothing, and those in flight
+finish and are written. A second Ctrl-C exits at once. Either way every
+finished result is on its own whole line, so the same command continues.
 
 With a budget (``--budget``), the analyzer yields a result for every review it
 took from the input, except when the budget stopped it: then the reviews not
@@ -31,13 +39,14 @@ from typing import TYPE_CHECKING, Any
 
 from .._constants import EXIT_BUDGET, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from .._pricing import PriceTable
+from ..types import BatchResult, ErrorInfo
 from ._output import ResultWriter
 from ._progress import Progress, RunSummary
-from ._readers import ReviewSource, count_lines
+from ._readers import RejectedRow, ReviewSource, count_lines
 
 if TYPE_CHECKING:
     from .._client import ReviewAnalyzer
-    from ..types import BatchResult, ReviewRecord
+    from ..types import ReviewRecord
 
 __all__ = ["ENDPOINT_KINDS", "STOP_AFTER", "BatchRun"]
 
@@ -88,6 +97,8 @@ class BatchRun:
         self._received = 0  # results it gave back
         self._input_done = False
         self._done: set[str] = set()
+        #: set to send nothing more (``stop``); the analyzer's batch checks it
+        self._cancel = threading.Event()
         self._held: list[BatchResult] = []
         self._stop_reason: str | None = None
         self._tripped = False
@@ -98,12 +109,13 @@ class BatchRun:
     def _records(self) -> Iterator[ReviewRecord]:
         s = self.summary
         seen: set[str] = set()
-        for rec in self.source:
+        for entry in self.source.entries():
             if self._stop_reason is not None:
                 return
             if self.limit is not None and s.total >= self.limit:
                 self._input_done = True
                 return
+            rec = entry.record if isinstance(entry, RejectedRow) else entry
             s.total += 1
             if rec.id in seen:
                 s.duplicates += 1
@@ -116,6 +128,12 @@ class BatchRun:
                 self._done.discard(rec.id)
                 s.skipped_done += 1
                 continue
+            if isinstance(entry, RejectedRow):
+                # Not sent: written as this review's error, so it is neither lost
+                # nor silently cut (fix the file, then --retry-errors).
+                error = ErrorInfo(kind="input", type="InputError", message=entry.reason)
+                self._write(BatchResult(id=rec.id, record=rec, error=error))
+                continue
             self._fed += 1
             yield rec
         self._input_done = True
@@ -124,6 +142,7 @@ class BatchRun:
         """Send nothing more; the reviews in flight still finish and are written."""
         if self._stop_reason is None:
             self._stop_reason = reason
+        self._cancel.set()
 
     # -- receiving ----------------------------------------------------------------------------
     def _accept(self, res: BatchResult) -> None:
@@ -165,13 +184,18 @@ class BatchRun:
         """Analyze, write and summarize; the exit status (``EXIT_*`` of ``_constants``)."""
         # Lazy but for its checks: a budget that cannot be kept fails before any file is touched.
         pairs = self.analyzer.iter_many(self._records(), pack=self.pack,
-                                        max_concurrency=self.concurrency, max_cost_usd=self.budget)
+                                        max_concurrency=self.concurrency, max_cost_usd=self.budget,
+                                        cancel=self._cancel)
         existing = self.writer.open()
         s = self.summary
         self._done = existing.done
         s.retried_errors = existing.retried
         s.repaired_truncated_line = existing.truncated_line
         s.removed_broken_lines = existing.broken_lines + existing.duplicate_lines
+        s.foreign_lines = existing.foreign_lines
+        s.foreign_line_numbers = list(existing.foreign_line_numbers)
+        s.output = self.writer.name
+        s.resumable = self.writer.resumable
         self._progress = Progress(enabled=self.show_progress, total=self._estimate(),
                                   tokens=lambda: self.analyzer.usage.total_tokens)
         start = time.monotonic()
@@ -194,9 +218,7 @@ class BatchRun:
         s.model = self.analyzer.model
         s.set_usage(self.analyzer.usage, self.prices, self.analyzer.base_url)
         s.set_time(seconds, self.analyzer.limiter.throttled)
-        s.unreadable_rows = self.source.stats.unreadable
-        s.unreadable_lines = list(self.source.stats.unreadable_lines)
-        s.replaced_characters = self.source.stats.replaced
+        s.read_stats(self.source.stats)
         s.not_finished = s.total - s.analyzed - s.failed - s.skipped_done - s.duplicates
         if s.interrupted:
             s.stopped_reason = self._stop_reason
@@ -260,9 +282,9 @@ class _SigintHandler:
             # dropped when the run is resumed. Threads blocked in HTTP calls
             # would delay a normal exit until their timeouts.
             hint = (f" To continue, run the same command again:\n  {run.resume_hint}"
-                    if run.resume_hint else "")
+                    if run.resume_hint and run.writer.resumable else "")
             print(f"\nStopped. {run.writer.written} results written this run to "
-                  f"{run.writer.path}.{hint}", file=sys.stderr, flush=True)
+                  f"{run.writer.name}.{hint}", file=sys.stderr, flush=True)
             os._exit(EXIT_INTERRUPTED)
         run.summary.interrupted = True
         run.stop("interrupted (Ctrl-C)")

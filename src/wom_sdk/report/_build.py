@@ -12,6 +12,7 @@ same input gives byte-identical output.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -212,9 +213,11 @@ def build_report(
     """Aggregate batch results into a ``Report``, in one streaming pass.
 
     Args:
-        results: a path to a batch JSONL file, or an iterable of ``ResultRecord``,
-            parsed JSONL dicts, batch result objects (``.insight`` / ``.error``),
-            or bare ``ReviewInsight`` objects.
+        results: a path to a batch JSONL file (each id counted once, its last
+            line winning; a cut last line skipped with a note), or an iterable of
+            ``ResultRecord``, parsed JSONL dicts, batch result objects
+            (``.insight`` / ``.error``), or bare ``ReviewInsight`` objects, each
+            counted as given.
         embed: optional ``embed(texts) -> vectors``; when given, the most frequent
             complaint aspects are also grouped by cosine similarity. Without it
             nothing touches the network.
@@ -254,6 +257,10 @@ def build_report(
     data = aggregator.finish(
         embed=embed, cluster_threshold=cluster_threshold, cluster_max_aspects=cluster_max_aspects
     )
+    # What reading the file skipped (a cut last line, repeated ids) is said in the report.
+    skipped = tuple(getattr(results, "notes", ()))
+    if skipped:
+        data = dataclasses.replace(data, notes=(*skipped, *data.notes))
     return Report(data, title=title, font=font)
 
 

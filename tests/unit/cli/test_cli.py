@@ -157,7 +157,7 @@ def test_a_cut_last_line_from_a_killed_run_is_repaired(llm: MockLLM, tmp_path: P
 def test_overwrite_starts_over(llm: MockLLM, tmp_path: Path) -> None:
     src = write_csv(tmp_path / "in.csv", ROWS[:3])
     out = tmp_path / "out.jsonl"
-    out.write_text('{"id": "old", "text": "x", "insight": null, "error": null}\n')
+    out.write_text('{"id": "old", "text": "x", "insight": null, "error": {"kind": "server"}}\n')
     status, s = run(llm, tmp_path, str(src), "-o", str(out), "--overwrite")
     assert status == 0
     assert s["analyzed"] == 3
@@ -204,7 +204,7 @@ def test_pack_analyzes_every_review(llm: MockLLM, tmp_path: Path) -> None:
 
 def test_txt_from_stdin_and_invalid_utf8_in_the_summary(
         llm: MockLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    data = "好评\n\n".encode() + b"bad byte \xff here\n"
+    data = "好评，电池很耐用，物流也很快\n\n".encode() + b"bad byte \xff here\n"
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
     out = tmp_path / "out.jsonl"
     status, s = run(llm, tmp_path, "-", "-o", str(out))

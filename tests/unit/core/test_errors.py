@@ -14,8 +14,10 @@ from wom_sdk import _exceptions
 ROOT = Path(__file__).parents[3]
 #: Exceptions that never reach a caller: a signal from one private module to another,
 #: caught where it is raised (``_outputs.validate_output`` -> ``_llm``'s re-ask loop).
-#: Exceptions that never reach a caller.
-INTERNAL = {"wom_sdk._outputs.OutputInvalid", "wom_sdk._budget.BudgetExhausted"}
+#: Exceptions that never reach a caller: a batch's review stopped by its budget or its
+#: cancel event is caught by the drivers (no result: a later run does it).
+INTERNAL = {"wom_sdk._outputs.OutputInvalid", "wom_sdk._budget.BudgetExhausted",
+            "wom_sdk._cancel.RequestCancelled"}
 _NODE = re.compile(r"^(?P<prefix>[│├└─ ]*)(?P<name>\w+)")
 
 

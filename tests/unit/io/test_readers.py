@@ -103,15 +103,20 @@ def test_txt_one_review_a_line_skipping_blank_lines(tmp_path: Path) -> None:
     assert [(r.id, r.text) for r in _read(p)] == [("row-1", "好评"), ("row-4", "bad, really bad")]
 
 
-def test_invalid_utf8_is_replaced_and_counted(tmp_path: Path) -> None:
+def test_a_few_invalid_utf8_bytes_are_replaced_and_counted(tmp_path: Path) -> None:
+    # A UTF-8 export with a character cut in two places: within the rule of
+    # _encoding (one bad byte per ten good non-ASCII characters), so it is read
+    # as UTF-8; a U+FFFD that was in the file already is data, not a replacement.
     p = tmp_path / "r.txt"
-    # GBK bytes of 好 (two invalid sequences here), a stray 0xff, and a real U+FFFD.
-    p.write_bytes("ok \ufffd\n".encode() + b"bad \xba\xc3 and \xff\n")
+    good = "电池一天要充三次，客服也不回消息。"
+    p.write_bytes(f"{good} \ufffd\n".encode() + b"bad \xe7\x94 and \xff " + good.encode()
+                  + b"\n")
     with open_source(str(p)) as src:
         recs = list(src)
         assert src.stats.replaced == 3
-    assert recs[0].text == "ok \ufffd"
-    assert recs[1].text.count("\ufffd") == 3
+        assert src.stats.encoding == "UTF-8"
+    assert recs[0].text == f"{good} \ufffd"
+    assert recs[1].text == f"bad \ufffd\ufffd and \ufffd {good}"
 
 
 @pytest.mark.parametrize(
@@ -189,3 +194,28 @@ def test_readers_stream_instead_of_loading_the_file(tmp_path: Path) -> None:
         tracemalloc.stop()
     assert n == 20_000
     assert peak < 2_000_000, peak  # a few rows, not a 24 MB file
+
+
+def test_a_large_gbk_file_is_detected_and_still_streamed(tmp_path: Path) -> None:
+    # The encoding is settled over the whole file (a streaming pass) and by the
+    # detector on its head only: memory stays that of a few chunks, not of the file.
+    p = tmp_path / "big_gbk.csv"
+    line = ("1,这个手机的电池真的不行，一天要充三次电。" * 100 + "\n").encode("gbk")
+    with p.open("wb") as f:
+        f.write("id,评论\n".encode("gbk"))
+        for _ in range(5_000):
+            f.write(line)
+    assert p.stat().st_size > 10_000_000
+    tracemalloc.start()
+    try:
+        with open_source(str(p)) as src:
+            first = next(iter(src))
+            n = 1 + sum(1 for _ in src)
+            encoding = src.stats.encoding
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert encoding == "GB18030 (GBK)"
+    assert first.text.startswith("这个手机的电池真的不行")
+    assert n == 5_000
+    assert peak < 8_000_000, peak  # the detector's work on the head, a chunk, a row

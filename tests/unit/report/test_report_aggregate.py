@@ -169,15 +169,23 @@ def test_batch_result_objects_are_read_as_their_result_line() -> None:
     assert report.totals.quotes_not_verbatim == 0
 
 
-def test_unreadable_lines_become_failures(tmp_path: Path) -> None:
+def test_unreadable_lines_become_failures_but_a_cut_last_line_is_a_note(
+        tmp_path: Path) -> None:
     path = tmp_path / "cut.jsonl"
     path.write_text(
-        '{"id": "a", "insight": null, "error": {"kind": "timeout"}}\n\n{"id": "b", ',
+        '{"id": "a", "insight": null, "error": {"kind": "timeout"}}\n{"id": "b", "ins\n\n'
+        '{"id": "c", ',
         encoding="utf-8",
     )
-    records = list(read_results(path))
+    results = read_results(path)
+    records = list(results)
     assert [r.error.kind for r in records if r.error] == ["timeout", "unreadable_line"]
     assert isinstance(records[0], ResultRecord)
+    assert results.torn_last_line
+    assert any("last line (4) is cut" in n for n in results.notes)
+    report = build_report(read_results(path))
+    assert report.totals.reviews == 2  # the cut last line is not a failed review
+    assert any("is cut" in n for n in report.data.notes)
 
 
 def test_embedding_clusters_group_similar_aspects() -> None:
