@@ -69,7 +69,8 @@ __all__ = [
     "main",
 ]
 
-#: The model name the server answers to (``--model_alias``), whatever the file.
+#: The model name the bundled model answers to (``--model_alias``); a model
+#: file you give answers to its file name without ``.gguf``.
 DEFAULT_MODEL_ALIAS = BUNDLED_MODEL.alias
 #: A system prompt and review (~800-1500 tokens) plus a 1024-token answer plus
 #: up to two validation re-asks (previous answer + errors) fit with room to
@@ -163,7 +164,9 @@ class LocalServer:
         model_path: GGUF file to serve; default ``WOM_LOCAL_MODEL``, else the
             bundled Qwen2.5-Coder-1.5B-Instruct (assembled into ``cache_dir()``
             once).
-        model_alias: the ``model`` name requests use.
+        model_alias: the ``model`` name requests use; default
+            ``DEFAULT_MODEL_ALIAS`` for the bundled model, the file's stem for
+            a file you give.
         port: port on 127.0.0.1; default a free one.
         n_ctx: context size in tokens, prompt and answer together.
         n_threads: CPU threads; default half the cores this process may use
@@ -184,7 +187,7 @@ class LocalServer:
         self,
         *,
         model_path: str | os.PathLike[str] | None = None,
-        model_alias: str = DEFAULT_MODEL_ALIAS,
+        model_alias: str | None = None,
         port: int | None = None,
         n_ctx: int = DEFAULT_N_CTX,
         n_threads: int | None = None,
@@ -194,6 +197,9 @@ class LocalServer:
         extra_args: Sequence[str] = (),
     ) -> None:
         self._model_path = model_path
+        if model_alias is None:
+            given = model_path if model_path is not None else os.environ.get("WOM_LOCAL_MODEL")
+            model_alias = Path(given).stem if given else DEFAULT_MODEL_ALIAS
         self._model_alias = model_alias
         self._requested_port = port
         self._n_ctx = n_ctx
@@ -461,12 +467,23 @@ def main(argv: list[str] | None = None) -> int:
         description="Serve the bundled local model on an OpenAI-compatible endpoint.",
     )
     parser.add_argument("--port", type=int, default=None, help="default: a free port")
-    parser.add_argument("--model-path", default=None, help="GGUF file (default: bundled model)")
+    parser.add_argument("--model-path", default=None,
+                        help=f"GGUF file (default: the bundled {BUNDLED_MODEL.alias})")
+    parser.add_argument("--model-alias", default=None,
+                        help="the model name to answer to (default: the bundled model's "
+                             "name, or the file name of --model-path)")
+    parser.add_argument("--chat-format", default=None,
+                        help="llama-cpp-python chat format for --model-path (default: the "
+                             "file's own template; 'gemma-system' for Gemma files)")
     parser.add_argument("--n-ctx", type=int, default=DEFAULT_N_CTX)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="CPU threads (default: half the cores this process may use)")
     args = parser.parse_args(argv)
     # SIGTERM (kill, docker stop, systemd) should clean up like Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    server = LocalServer(model_path=args.model_path, port=args.port, n_ctx=args.n_ctx)
+    server = LocalServer(model_path=args.model_path, model_alias=args.model_alias,
+                         port=args.port, n_ctx=args.n_ctx, n_threads=args.threads,
+                         **({"chat_format": args.chat_format} if args.chat_format else {}))
     print("starting the local model server...", file=sys.stderr, flush=True)
     try:
         server.start()

@@ -80,8 +80,10 @@ def test_command_names_the_chat_format_for_the_bundled_model_only(
     assert bundled[bundled.index("--model_alias") + 1] == "qwen2.5-coder-1.5b-instruct"
     assert bundled[bundled.index("--logits_all") + 1] == "false"
 
-    own = LocalServer(model_path=tmp_path / "m.gguf")._command(tmp_path / "m.gguf", 1234)
+    given = LocalServer(model_path=tmp_path / "m.gguf")
+    own = given._command(tmp_path / "m.gguf", 1234)
     assert "--chat_format" not in own  # the file's own chat template
+    assert given.model == "m"  # named after the file, not after the bundled model
     gemma = LocalServer(model_path=tmp_path / "g.gguf", chat_format="gemma-system")
     command = gemma._command(tmp_path / "g.gguf", 1234)
     assert command[command.index("--chat_format") + 1] == "gemma-system"
