@@ -53,7 +53,9 @@ BUILTIN_PRICES: Mapping[str, Price] = {
     "qwen-plus": Price(0.40, 1.20),
     "qwen-turbo": Price(0.05, 0.20),
     "qwen-max": Price(1.60, 6.40),
-    # The bundled local model (`wom demo`) runs on your own CPU.
+    # The bundled local model (`wom demo`, wom_sdk.local) and the one it replaced run on
+    # your own CPU.
+    "qwen2.5-coder-1.5b-instruct": Price(0.0, 0.0),
     "gemma-3-270m": Price(0.0, 0.0),
 }
 
