@@ -63,7 +63,7 @@ def main() -> int:
                 return 1
             print("No OPENAI_API_KEY or OPENAI_BASE_URL: starting the bundled local model "
                   "(Qwen2.5-Coder 1.5B Instruct, on your CPU).\nA small model: private and "
-                  "offline, ~10-20 s per review on 2 cores, less accurate than a hosted one.\n"
+                  "offline, ~10-30 s per review on 2 idle cores, less accurate than a hosted one.\n"
                   "Set OPENAI_API_KEY (or OPENAI_BASE_URL) to use a hosted model.")
             server = stack.enter_context(local.LocalServer())
             # Long timeout, few re-asks: a busy CPU can take a minute over one answer.

@@ -37,7 +37,7 @@ def register(subparsers: Any) -> None:
                     "A small model on your CPU: private and offline; hosted models are "
                     "more accurate.")
     d.add_argument("--limit", type=positive_int, default=3, metavar="N",
-                   help="how many example reviews (default 3; ~10-20 s each on 2 cores)")
+                   help="how many example reviews (default 3; ~10-30 s each on 2 idle cores)")
     d.add_argument("-o", "--output", default="wom-demo.jsonl", metavar="OUTPUT.jsonl")
     d.add_argument("--input", metavar="FILE", help="your own reviews instead of the examples")
     d.set_defaults(func=run_demo)
@@ -120,7 +120,7 @@ def run_demo(args: argparse.Namespace) -> int:
         return fail(str(e), EXIT_USAGE)
     print(f"Starting the bundled local model (Qwen2.5-Coder 1.5B Instruct) and analyzing "
           f"{args.limit} review(s) from {path or 'the built-in examples'}.\nA small model on "
-          "your CPU (~10-20 s per review on 2 cores): private and offline, less accurate "
+          "your CPU (~10-30 s per review on 2 idle cores): private and offline, less accurate "
           "than a hosted model.", flush=True)
     started = [time.monotonic()]
     try:

@@ -72,9 +72,11 @@ __all__ = [
 #: The model name the bundled model answers to (``--model_alias``); a model
 #: file you give answers to its file name without ``.gguf``.
 DEFAULT_MODEL_ALIAS = BUNDLED_MODEL.alias
-#: A system prompt and review (~800-1500 tokens) plus a 1024-token answer plus
-#: up to two validation re-asks (previous answer + errors) fit with room to
-#: spare; the KV cache of this model costs ~18 KiB per token, so 8192 is ~150 MB.
+#: Room for the largest request the SDK sends: a pack of 10 reviews (~1,700
+#: prompt tokens) with its answer budget (10 x 512 tokens), or one review with
+#: up to two validation re-asks. The size costs memory, not speed (attention
+#: runs over the tokens present): the bundled model's KV cache is 28 KiB per
+#: token (28 layers x 2 KV heads x 128 x K and V in f16), 224 MiB at 8192.
 DEFAULT_N_CTX = 8192
 #: Seconds from process start to the first answered ``GET /v1/models``.
 #: Loading takes a few seconds; a cold disk or a busy CI runner takes more.
@@ -138,7 +140,9 @@ def _default_threads() -> int:
     # than the machine has. Then half of them (llama-cpp-python's own default,
     # roughly the physical cores): llama.cpp threads spin at a barrier after
     # every step, so one more thread than there are free cores is a disaster.
-    # Measured on 2 busy cores: 1 thread generated 14x faster than 2.
+    # Measured on 2 busy cores: 1 thread generated 14x faster than 2; two
+    # 2-thread servers at once decoded 0.44-0.55 tokens/s each, where one
+    # alone had decoded 2.5-12 (the bundled 1.5B model).
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max((cores or 1) // 2, 1)
 
@@ -242,9 +246,10 @@ class LocalServer:
     def analyzer_options(self) -> dict[str, Any]:
         """``ReviewAnalyzer`` arguments suited to this server.
 
-        A small CPU model takes 10-60 s per answer and the server queues
-        requests, so: a long timeout, few retries and re-asks, a bounded answer,
-        and no json_schema probe (it answers 500 to it).
+        A small CPU model takes 10-60 s per answer (minutes on a busy CPU)
+        and the server queues requests, so: a long timeout, few retries and
+        re-asks, a bounded answer, and no json_schema probe (it answers 500
+        to it).
         """
         from .._retry import RetryPolicy
 
@@ -348,8 +353,8 @@ class LocalServer:
             # a *streaming* one in progress; the SDK wants every request answered.
             "--interrupt_requests", "false",
             # The server's default (true) computes and keeps logits for every
-            # prompt token: with Gemma's 262k-token vocabulary that is 1 MiB per
-            # token (GiBs of RAM for one long prompt) and most of the prompt
+            # prompt token: with Qwen's 152k-token vocabulary that is 0.6 MiB per
+            # token (GiBs of RAM for one long prompt) and much of the prompt
             # time. Only prompt logprobs (echo) need it; the SDK never asks.
             "--logits_all", "false",
             *self._extra_args,
