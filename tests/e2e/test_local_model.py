@@ -25,7 +25,7 @@ def test_the_installed_parts_assemble_to_the_pinned_gguf(
     monkeypatch.setenv("WOM_CACHE_DIR", str(tmp_path))
     monkeypatch.delenv("WOM_LOCAL_MODEL", raising=False)
 
-    path = ensure_model(progress=None)
+    path = ensure_model(progress=False)
 
     assert path.parent == tmp_path / "models"
     assert path.stat().st_size == BUNDLED_MODEL.size

@@ -126,12 +126,13 @@ def ensure_model(
     model_path: str | os.PathLike[str] | None = None,
     *,
     model: BundledModel = BUNDLED_MODEL,
-    progress: TextIO | None = sys.stderr,
+    progress: bool | TextIO = True,
 ) -> Path:
     """The GGUF file to serve: ``model_path``, else ``WOM_LOCAL_MODEL``, else the bundled model.
 
     The bundled model is assembled from its parts into ``cache_dir()`` on first
-    use (a progress line goes to ``progress``; about 10-30 s) and reused after.
+    use (about 10-30 s) and reused after. ``progress``: where the progress line
+    goes: True for standard error, False for nowhere, or a text stream.
 
     Raises:
         LocalExtraMissingError: a part is not installed.
@@ -156,7 +157,8 @@ def ensure_model(
         # Another process (pytest-xdist, two servers started at once) may
         # have assembled it while this one waited for the lock.
         if not _is_complete(target, model):
-            _assemble(parts, target, model, progress)
+            out = (sys.stderr if progress else None) if isinstance(progress, bool) else progress
+            _assemble(parts, target, model, out)
     return target
 
 

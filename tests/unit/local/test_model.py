@@ -113,7 +113,7 @@ def test_a_digest_mismatch_is_a_clear_error_and_leaves_no_file(
     wrong = BundledModel(**{**parts.model.__dict__, "sha256": "0" * 64})
 
     with pytest.raises(LocalServerError, match="SHA-256") as caught:
-        ensure_model(model=wrong, progress=None)
+        ensure_model(model=wrong, progress=False)
 
     message = str(caught.value)
     assert "not used" in message and "--force-reinstall" in message
@@ -128,7 +128,7 @@ def test_parts_of_the_wrong_total_size_fail_before_any_copy(
     bigger = BundledModel(**{**parts.model.__dict__, "size": parts.model.size + 1})
 
     with pytest.raises(LocalServerError, match="add up to 8,021 bytes, not 8,022"):
-        ensure_model(model=bigger, progress=None)
+        ensure_model(model=bigger, progress=False)
     assert parts.opened == 0
 
 
@@ -139,12 +139,12 @@ def test_a_missing_or_wrong_version_part_names_itself(
     parts.dists["fake-model-part2"].version = "0.1.0"
 
     with pytest.raises(LocalExtraMissingError, match=r"fake-model-part2 0\.1\.0 is installed"):
-        ensure_model(model=parts.model, progress=None)
+        ensure_model(model=parts.model, progress=False)
     assert _model.missing_parts(parts.model) == ["fake-model-part2"]
 
     del parts.dists["fake-model-part2"]
     with pytest.raises(LocalExtraMissingError, match=r"missing fake-model-part2.*wom-sdk\[local\]"):
-        ensure_model(model=parts.model, progress=None)
+        ensure_model(model=parts.model, progress=False)
 
 
 def test_a_partial_file_from_an_interrupted_run_is_not_served(
@@ -155,7 +155,7 @@ def test_a_partial_file_from_an_interrupted_run_is_not_served(
     target.parent.mkdir(parents=True)
     target.write_bytes(b"GGUF" + b"a" * 100)  # cut short: the size gives it away
 
-    assert ensure_model(model=parts.model, progress=None).read_bytes() == b"".join(CHUNKS)
+    assert ensure_model(model=parts.model, progress=False).read_bytes() == b"".join(CHUNKS)
 
 
 def test_concurrent_first_starts_assemble_once(
@@ -164,7 +164,7 @@ def test_concurrent_first_starts_assemble_once(
     parts = Parts(tmp_path, monkeypatch, CHUNKS)
     results: list[Path] = []
     threads = [threading.Thread(target=lambda: results.append(
-        ensure_model(model=parts.model, progress=None))) for _ in range(4)]
+        ensure_model(model=parts.model, progress=False))) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
