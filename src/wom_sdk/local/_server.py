@@ -112,8 +112,10 @@ def is_available() -> tuple[bool, str]:
     if override:
         if not Path(override).is_file():
             return False, f"WOM_LOCAL_MODEL={override} is not a file"
-    else:
-        missing.extend(missing_parts())
+    elif parts := missing_parts():
+        # 22 names would bury the point; a few say which.
+        missing.append(", ".join(parts) if len(parts) <= 3
+                       else f"{len(parts)} model parts ({parts[0]} ... {parts[-1]})")
     if missing:
         return False, f"missing {', '.join(missing)}; install with: {INSTALL_HINT}"
     return True, ""
