@@ -97,6 +97,9 @@ def run_one(config: dict[str, Any], warmup: dict[str, Any], reviews: list[dict[s
                          n_threads=config["threads"], extra_args=extra)
     load_before = os.getloadavg()
     with server:
+        assert server._process is not None
+        command = server._process.args
+        threads_used = int(command[command.index("--n_threads") + 1])
         options = server.analyzer_options()
         if config["prompts_dir"]:
             options["prompts_dir"] = config["prompts_dir"]
@@ -135,6 +138,7 @@ def run_one(config: dict[str, Any], warmup: dict[str, Any], reviews: list[dict[s
     n = len(reviews)
     return {
         **config,
+        "threads_used": threads_used,
         "reviews": n,
         "failed": oks.count(False),
         "seconds_per_review_mean": round(wall / n, 2),
@@ -159,7 +163,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--data", default=str(DATA / "waimai_10k.jsonl"), help="normalized JSONL set")
     ap.add_argument("--n", type=int, default=10, help="reviews per configuration")
-    ap.add_argument("--threads", default="2", help="comma-separated, e.g. 1,2")
+    ap.add_argument("--threads", default="auto",
+                    help="comma-separated, e.g. 1,2; auto: the server's default (half the cores)")
     ap.add_argument("--n-ctx", default=str(DEFAULT_N_CTX), help="comma-separated")
     ap.add_argument("--n-batch", default="512", help="comma-separated (n_batch = n_ubatch)")
     ap.add_argument("--tasks", default="sentiment,analyze", help="sentiment, analyze")
@@ -182,7 +187,8 @@ def main() -> None:
     env = environment()
     rows = []
     for threads, n_ctx, n_batch, task, pack in itertools.product(
-        ints(args.threads), ints(args.n_ctx), ints(args.n_batch),
+        [None] if args.threads == "auto" else ints(args.threads), ints(args.n_ctx),
+        ints(args.n_batch),
         args.tasks.split(","), ints(args.packs),
     ):
         if pack > 1 and task != "analyze":
