@@ -264,7 +264,9 @@ def tune(spec_names: Sequence[str], work: Path, args: argparse.Namespace) -> Non
     """``wom eval --compare`` on the tuning samples: A = --prompts-dir (or shipped), B = -b."""
     from wom_sdk.cli import main as wom
 
-    with LocalServer() as server:
+    # A fixed port: the response cache is keyed by the endpoint, so an
+    # interrupted comparison resumes from its cache only on the same URL.
+    with LocalServer(port=args.port) as server:
         options = server.analyzer_options()
 
         def factory(**kwargs: Any) -> ReviewAnalyzer:
@@ -322,6 +324,8 @@ def main() -> None:
     ap.add_argument("--tune", metavar="SETS", help=f"compare prompts on these ({TUNING_SETS})")
     ap.add_argument("--prompts-dir-b", help="with --tune: the candidate templates")
     ap.add_argument("--tune-n", type=int, default=100, help="with --tune: reviews per set")
+    ap.add_argument("--port", type=int, default=8797,
+                    help="with --tune: the server's port (the response cache is keyed by it)")
     ap.add_argument("--chunk", type=int, default=10,
                     help="reviews per run_eval call (results are saved after each)")
     ap.add_argument("--tag", default="", help="suffix of the result file names")
