@@ -52,7 +52,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _common import DATA, RESULTS, environment
+from _common import DATA, RESULTS, ROOT, environment
 from lexicon_baseline import label as lexicon_label
 
 from wom_sdk import ReviewAnalyzer
@@ -285,6 +285,13 @@ def tune(spec_names: Sequence[str], work: Path, args: argparse.Namespace) -> Non
             wom(argv, analyzer_factory=factory)
 
 
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
 def markdown(rows: list[dict[str, Any]]) -> str:
     def cell(r: dict[str, Any] | None, key: str) -> str:
         if r is None or r.get(key) is None:
@@ -358,7 +365,7 @@ def main() -> None:
     suffix = f"-{args.tag}" if args.tag else ""
     (RESULTS / f"accuracy{suffix}.json").write_text(
         json.dumps({"environment": env, "seed": args.seed, "resamples": args.resamples,
-                    "samples": {k: str(v) for k, v in samples.items()}, "results": rows},
+                    "samples": {k: _shown(v) for k, v in samples.items()}, "results": rows},
                    indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (RESULTS / f"accuracy{suffix}.md").write_text(table + "\n", encoding="utf-8")
 
