@@ -89,7 +89,7 @@ def parse_log(text: str) -> list[dict[str, float]]:
     return out
 
 
-def run_one(config: dict[str, Any], warmup: dict[str, Any], reviews: list[dict[str, Any]],
+def run_one(config: dict[str, Any], warmup: list[dict[str, Any]], reviews: list[dict[str, Any]],
             model_path: str | None) -> dict[str, Any]:
     extra = ["--n_batch", str(config["n_batch"]), "--n_ubatch", str(config["n_batch"]),
              *config["server_args"].split()]
@@ -120,7 +120,8 @@ def run_one(config: dict[str, Any], warmup: dict[str, Any], reviews: list[dict[s
                 return oks
 
             assert server.log_path is not None
-            call([warmup] * max(1, pack) if pack > 1 else [warmup])
+            # Distinct reviews: a pack maps its answers back by id.
+            call(warmup[:pack])
             skip = len(parse_log(server.log_path.read_text(encoding="utf-8", errors="replace")))
             usage_before = analyzer.usage
             started = time.monotonic()
@@ -182,8 +183,9 @@ def main() -> None:
     ints = lambda s: [int(x) for x in s.split(",") if x]  # noqa: E731
     if args.prompts_rev:
         args.prompts_dir = prompts_at(args.prompts_rev)
-    pool = reviews_from(Path(args.data), args.n + 1, offset=0)
-    warmup, reviews = pool[0], pool[1:]
+    pool = reviews_from(Path(args.data), args.n + max(ints(args.packs)), offset=0)
+    warm = max(ints(args.packs))
+    warmup, reviews = pool[:warm], pool[warm:]
     env = environment()
     rows = []
     for threads, n_ctx, n_batch, task, pack in itertools.product(
