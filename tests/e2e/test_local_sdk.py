@@ -1,9 +1,10 @@
 """The public API, sync and async, live against the bundled local server.
 
-Slow (a structured answer takes 7-25 s on two cores), so marked and run by
-``scripts/test.sh`` / CI, not by a bare ``pytest``. The model is tiny: we assert
-the SDK's guarantees (the json_schema probe falls back, results validate,
-quotes are grounded, failures are typed), not its judgement.
+Slow (a structured answer takes 10-30 s on two idle cores), so marked and run
+by ``scripts/test.sh`` / CI, not by a bare ``pytest``. We assert the SDK's
+guarantees (the json_schema probe falls back, results validate, quotes are
+grounded, failures are typed) and the one judgement any usable model gets
+right: a review that only complains is negative.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def check(result: ReviewInsight | OutputError, review: str) -> None:
         assert result.raw_output is not None
         assert result.usage.requests >= 1
         return
-    assert result.sentiment.label in {"positive", "negative", "neutral", "mixed"}
+    assert result.sentiment.label == "negative"
     assert all(c.quote in review for c in result.complaints)
     assert all(p.quote in review for p in result.praise)
     assert result.usage.prompt_tokens > 200  # the system prompt reached the model

@@ -2,7 +2,8 @@
 
 The point is to show what wom-sdk returns without an API key, so the results
 are printed readably as they arrive, and the output says plainly that the
-local model (Gemma 3 270M) is demo-grade and how to use a real endpoint.
+local model (Qwen2.5-Coder 1.5B) is small, good for private offline work and
+for trying the SDK, and that hosted models are more accurate.
 """
 
 from __future__ import annotations
@@ -32,14 +33,15 @@ def register(subparsers: Any) -> None:
     """Add ``demo`` to the ``wom`` parser's subcommands."""
     d = subparsers.add_parser(
         "demo", help="analyze a few example reviews offline with the bundled small model",
-        description="Start the bundled local model (Gemma 3 270M, needs the `local` extra), "
-                    "analyze a few example reviews and print the results. Demo-grade: "
-                    "real results need a real endpoint.",
+        description="Start the bundled local model (Qwen2.5-Coder 1.5B Instruct, needs the "
+                    "`local` extra), analyze a few example reviews and print the results. "
+                    "A small model on your CPU: private and offline; hosted models are "
+                    "more accurate.",
         epilog=exit_status_help(
             ok="the examples were analyzed",
             failed="the local model is not installed, did not start, or answered nothing"))
     d.add_argument("--limit", type=positive_int, default=3, metavar="N",
-                   help="how many example reviews (default 3; ~7-25 s each on 2 cores)")
+                   help="how many example reviews (default 3; ~10-30 s each on 2 idle cores)")
     d.add_argument("-o", "--output", default="wom-demo.jsonl", metavar="OUTPUT.jsonl")
     d.add_argument("--input", metavar="FILE", help="your own reviews instead of the examples")
     d.set_defaults(func=run)
@@ -55,9 +57,10 @@ demo-3,Phone X case,1,"The case cracked after a week and the seller never answer
 """
 
 _REAL_ENDPOINT_HINT = """\
-This was the bundled Gemma 3 270M model: it runs offline on your CPU, but it is a
-demo-grade model. Its labels, complaints and replies are often wrong or generic.
-For real results, point wom at a real endpoint:
+This was the bundled Qwen2.5-Coder 1.5B Instruct model, a small model running
+offline on your CPU: good for private data, offline work and trying the SDK. It
+gets most sentiments right but misses complaints and writes generic replies;
+hosted models are more accurate and much faster. To use one:
 
   export OPENAI_API_KEY=sk-...                    # OpenAI (model: WOM_MODEL, default gpt-6-luna)
   export OPENAI_BASE_URL=https://api.deepseek.com/v1   # or any OpenAI-compatible server
@@ -115,9 +118,10 @@ def run(args: argparse.Namespace) -> int:
         source = open_source(str(path))
     else:
         source = open_source("-", fmt="csv", stdin=io.BytesIO(_FALLBACK_REVIEWS.encode()))
-    print(f"Starting the bundled local model (Gemma 3 270M) and analyzing {args.limit} "
-          f"review(s) from {path or 'the built-in examples'}.\nA small CPU model: expect "
-          "7-25 s per review. Results are demo-grade.", flush=True)
+    print(f"Starting the bundled local model (Qwen2.5-Coder 1.5B Instruct) and analyzing "
+          f"{args.limit} review(s) from {path or 'the built-in examples'}.\nA small model on "
+          "your CPU (~10-30 s per review on 2 idle cores): private and offline, less accurate "
+          "than a hosted model.", flush=True)
     started = [time.monotonic()]
     try:
         with local.LocalServer() as server:

