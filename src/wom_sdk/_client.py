@@ -17,11 +17,11 @@ from . import _cancel
 from ._batch import PackAnswer, ReviewInput, aiter_batch, in_order, iter_batch
 from ._batchapi import AsyncBatchSubmitter, BatchSubmitter
 from ._budget import Budget
+from ._config import check_batch
 from ._core import AnalyzerCore, Prepared
 from ._exceptions import APIStatusError
 from ._llm import ChatRequest, ChatResponse, EmbeddingRequest, TaskCall, TaskOutcome, advance
 from ._observe import step
-from ._validate import check_batch
 from .io._dataframe import records_from_frame, to_frame
 from .types import (
     BatchResult,

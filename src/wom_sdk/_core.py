@@ -28,7 +28,13 @@ from typing import Any, Literal
 from . import _cancel
 from ._budget import Budget
 from ._cache import ResponseCache, open_cache
-from ._config import KeyProvider, resolve_settings
+from ._config import (
+    KeyProvider,
+    check_api_key,
+    check_settings,
+    check_task,
+    resolve_settings,
+)
 from ._connection import make_openai_client, vetoes_retry
 from ._constants import (
     DEFAULT_MAX_OUTPUT_TOKENS,
@@ -60,7 +66,6 @@ from ._prompts import PromptLibrary, boundary_for, leak_markers
 from ._ratelimit import LimiterSpec, RateLimiter, Reservation, limiter_for
 from ._retry import RetryPolicy, tenacity_kwargs
 from ._tasks import TASKS, Finishing, Task, analyze_task, check_sections
-from ._validate import check_api_key, check_settings, check_task
 from .events import Event
 from .text._clean import DEFAULT_MAX_CHARS, CleanedReview, clean_review
 from .text._guard import ReplyPolicy, detect_language
