@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterat
 from collections.abc import Generator as _Generator
 from typing import Any, cast
 
-from . import _cancel
 from ._batch import PackAnswer, ReviewInput, aiter_batch, in_order, iter_batch
 from ._batchapi import AsyncBatchSubmitter, BatchSubmitter
 from ._budget import Budget
@@ -22,6 +21,7 @@ from ._core import AnalyzerCore, Prepared
 from ._exceptions import APIStatusError
 from ._llm import ChatRequest, ChatResponse, EmbeddingRequest, TaskCall, TaskOutcome, advance
 from ._observe import step
+from ._retry import check_cancel, current_cancel
 from .io._dataframe import records_from_frame, to_frame
 from .types import (
     BatchResult,
@@ -122,11 +122,11 @@ class ReviewAnalyzer(BatchSubmitter, AnalyzerCore):
         """One request, retried: wait for the limiter, send, map errors, book the answer."""
         import tenacity
 
-        stop = _cancel.current()  # a batch's: once set, no request leaves (``_cancel``)
+        stop = current_cancel()  # a batch's: once set, no request leaves (``_retry``)
         for attempt in tenacity.Retrying(**self._retrying_kwargs(req, stop)):
             with attempt:
                 resv = self._limiter.acquire(req.estimated_tokens, stop)
-                _cancel.check(stop)
+                check_cancel(stop)
                 with self._sending(req, attempt, resv, budget) as sent:
                     try:
                         raw = create(**req.params)
@@ -329,11 +329,11 @@ class AsyncReviewAnalyzer(AsyncBatchSubmitter, AnalyzerCore):
         """One request, retried: wait for the limiter, send, map errors, book the answer."""
         import tenacity
 
-        stop = _cancel.current()
+        stop = current_cancel()
         async for attempt in tenacity.AsyncRetrying(**self._retrying_kwargs(req, stop, True)):
             with attempt:
                 resv = await self._limiter.aacquire(req.estimated_tokens, stop)
-                _cancel.check(stop)
+                check_cancel(stop)
                 with self._sending(req, attempt, resv, budget) as sent:
                     try:
                         raw = await create(**req.params)

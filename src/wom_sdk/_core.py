@@ -25,7 +25,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
-from . import _cancel
 from ._budget import Budget
 from ._cache import ResponseCache, open_cache
 from ._config import (
@@ -64,7 +63,12 @@ from ._observe import Observer
 from ._outputs import ValidationContext, schema_for, schema_text_for, strict_schema_for
 from ._prompts import PromptLibrary, boundary_for, leak_markers
 from ._ratelimit import LimiterSpec, RateLimiter, Reservation, limiter_for
-from ._retry import RetryPolicy, tenacity_kwargs
+from ._retry import (
+    RetryPolicy,
+    async_interruptible_wait,
+    interruptible_wait,
+    tenacity_kwargs,
+)
 from ._tasks import TASKS, Finishing, Task, analyze_task, check_sections
 from .events import Event
 from .text._clean import DEFAULT_MAX_CHARS, CleanedReview, clean_review
@@ -529,8 +533,8 @@ class AnalyzerCore:
                   "before_sleep": self._obs.before_sleep}
         if cancel is not None:
             # A batch's cancel cuts the backoff short; the next attempt then sends nothing.
-            kwargs["sleep"] = (partial(_cancel.async_wait, event=cancel) if is_async
-                               else partial(_cancel.wait, event=cancel))
+            kwargs["sleep"] = (partial(async_interruptible_wait, event=cancel) if is_async
+                               else partial(interruptible_wait, event=cancel))
         return kwargs
 
     # -- embeddings ----------------------------------------------------------------------
