@@ -46,8 +46,8 @@ from collections.abc import (
 )
 from typing import Any
 
-from ._budget import Budget, BudgetExhausted
 from ._exceptions import APIError, InvalidReviewError, OutputError, WomError
+from ._pricing import Budget, BudgetExhausted
 from ._retry import RequestCancelled, cancelling
 from .io._columns import TEXT_COLUMNS
 from .types import BatchResult, ErrorInfo, ReviewInsight, ReviewRecord

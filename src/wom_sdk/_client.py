@@ -15,12 +15,12 @@ from typing import Any, cast
 
 from ._batch import PackAnswer, ReviewInput, aiter_batch, in_order, iter_batch
 from ._batchapi import AsyncBatchSubmitter, BatchSubmitter
-from ._budget import Budget
 from ._config import check_batch
 from ._core import AnalyzerCore, Prepared
 from ._exceptions import APIStatusError
 from ._llm import ChatRequest, ChatResponse, EmbeddingRequest, TaskCall, TaskOutcome, advance
 from ._observe import step
+from ._pricing import Budget
 from ._retry import check_cancel, current_cancel
 from .io._dataframe import records_from_frame, to_frame
 from .types import (

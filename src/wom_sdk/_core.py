@@ -25,7 +25,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
-from ._budget import Budget
 from ._cache import ResponseCache, open_cache
 from ._config import (
     KeyProvider,
@@ -61,6 +60,7 @@ from ._llm import (
 from ._needs import NEED_TAGS
 from ._observe import Observer
 from ._outputs import ValidationContext, schema_for, schema_text_for, strict_schema_for
+from ._pricing import Budget
 from ._prompts import PromptLibrary, boundary_for, leak_markers
 from ._ratelimit import LimiterSpec, RateLimiter, Reservation, limiter_for
 from ._retry import (
