@@ -69,7 +69,8 @@ def proposed_fixes() -> Iterator[list[str]]:
        instead of running ``review_flags`` a second time;
     3. ``estimate_tokens``: an ASCII fast path (the 2 kB system prompt is ASCII).
     """
-    from wom_sdk import _core, _outputs, _tasks, _tokens
+    from wom_sdk import _core, _outputs, _tasks
+    from wom_sdk._llm import _tokens
     from wom_sdk.text import _guard
     from wom_sdk.types import ReplySuggestion
 

@@ -33,7 +33,6 @@ from ._config import (
     check_task,
     resolve_settings,
 )
-from ._connection import make_openai_client, vetoes_retry
 from ._constants import (
     DEFAULT_MAX_OUTPUT_TOKENS,
     DEFAULT_MAX_REASKS,
@@ -53,9 +52,11 @@ from ._llm import (
     TaskCall,
     TaskOutcome,
     embedding_requests,
+    make_openai_client,
     map_openai_error,
     response_from_completion,
     vectors_from_response,
+    vetoes_retry,
 )
 from ._needs import NEED_TAGS
 from ._observe import Observer

@@ -19,11 +19,11 @@ from .._exceptions import (
     UnsupportedFeatureError,
 )
 from .._outputs import OutputInvalid, OutputModel, ValidationContext, extract_json, validate_output
-from .._tokens import estimate_messages_tokens, estimate_tokens
 from ..types import Usage
 from ._modes import EndpointMemory, Fallback, Mode
 from ._params import ParamRules, output_budget
 from ._rejections import Rejected, classify
+from ._tokens import estimate_messages_tokens, estimate_tokens
 
 __all__ = [
     "ChatRequest",
