@@ -58,11 +58,8 @@ from ._llm import (
     vectors_from_response,
     vetoes_retry,
 )
-from ._needs import NEED_TAGS
 from ._observe import Observer
-from ._outputs import ValidationContext, schema_for, schema_text_for, strict_schema_for
 from ._pricing import Budget
-from ._prompts import PromptLibrary, boundary_for, leak_markers
 from ._ratelimit import LimiterSpec, RateLimiter, Reservation, limiter_for
 from ._retry import (
     RetryPolicy,
@@ -70,7 +67,21 @@ from ._retry import (
     interruptible_wait,
     tenacity_kwargs,
 )
-from ._tasks import TASKS, Finishing, Task, analyze_task, check_sections
+from ._tasks import (
+    NEED_TAGS,
+    TASKS,
+    Finishing,
+    PromptLibrary,
+    Task,
+    ValidationContext,
+    analyze_task,
+    boundary_for,
+    check_sections,
+    leak_markers,
+    schema_for,
+    schema_text_for,
+    strict_schema_for,
+)
 from .events import Event
 from .text._clean import DEFAULT_MAX_CHARS, CleanedReview, clean_review
 from .text._guard import ReplyPolicy, detect_language

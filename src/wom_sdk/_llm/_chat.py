@@ -18,7 +18,7 @@ from .._exceptions import (
     TruncatedOutputError,
     UnsupportedFeatureError,
 )
-from .._outputs import OutputInvalid, OutputModel, ValidationContext, extract_json, validate_output
+from .._tasks import OutputInvalid, OutputModel, ValidationContext, extract_json, validate_output
 from ..types import Usage
 from ._modes import EndpointMemory, Fallback, Mode
 from ._params import ParamRules, output_budget
