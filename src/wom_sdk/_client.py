@@ -19,9 +19,9 @@ from ._config import check_batch
 from ._core import AnalyzerCore, Prepared
 from ._exceptions import APIStatusError
 from ._llm import ChatRequest, ChatResponse, EmbeddingRequest, TaskCall, TaskOutcome, advance
-from ._observe import step
 from ._pricing import Budget
 from ._retry import check_cancel, current_cancel
+from .events._observer import step
 from .io._dataframe import records_from_frame, to_frame
 from .types import (
     BatchResult,

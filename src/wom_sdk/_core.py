@@ -58,7 +58,6 @@ from ._llm import (
     vectors_from_response,
     vetoes_retry,
 )
-from ._observe import Observer
 from ._pricing import Budget
 from ._ratelimit import LimiterSpec, RateLimiter, Reservation, limiter_for
 from ._retry import (
@@ -83,6 +82,7 @@ from ._tasks import (
     strict_schema_for,
 )
 from .events import Event
+from .events._observer import Observer
 from .text._clean import DEFAULT_MAX_CHARS, CleanedReview, clean_review
 from .text._guard import ReplyPolicy, detect_language
 from .text._redact import Redacted, Redactor
