@@ -42,6 +42,7 @@ from __future__ import annotations
 from ._chat import (
     ChatRequest,
     ChatResponse,
+    Conversation,
     TaskCall,
     TaskOutcome,
     advance,
@@ -59,6 +60,7 @@ __all__ = [
     "LADDER",
     "ChatRequest",
     "ChatResponse",
+    "Conversation",
     "Embedded",
     "EmbeddingRequest",
     "EndpointMemory",

@@ -75,7 +75,7 @@ def _cycles() -> list[list[str]]:
 
 def test_the_graph_is_read_correctly() -> None:
     # A reader that found no imports would pass the cycle test trivially.
-    assert "wom_sdk._core" in GRAPH["wom_sdk._client"]
+    assert "wom_sdk._core" in GRAPH["wom_sdk._client._sync"]
     assert "wom_sdk._llm._modes" in GRAPH["wom_sdk._llm._chat"]
     assert "wom_sdk._tasks" in GRAPH["wom_sdk._core._prepare"]
     assert "wom_sdk._core._state" in GRAPH["wom_sdk._core._prepare"]  # `from ._state import`
@@ -117,5 +117,6 @@ KNOWN_LARGE = {
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_modules_stay_small(name: str) -> None:
     lines = len(MODULES[name].read_text(encoding="utf-8").splitlines())
-    limit = KNOWN_LARGE.get(name, 400 if name == "wom_sdk._client" else 500)
+    # The analyzers are I/O only: each twin's module stays well below the general limit.
+    limit = KNOWN_LARGE.get(name, 400 if name.startswith("wom_sdk._client") else 500)
     assert lines <= limit, f"{name}: {lines} lines"
