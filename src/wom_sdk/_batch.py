@@ -10,10 +10,10 @@ sync API works inside a notebook's running event loop), tasks for
 
 Stopping: each driver has a cancel event (the caller's ``cancel=``, or its
 own), made current around each unit of work (``_retry.cancelling``). Once it
-is set, no unit starts and no request leaves; reviews not yet sent yield no result
-(``RequestCancelled``), and the requests in flight finish. The driver sets it
-itself when the caller stops iterating or an exception (Ctrl-C) ends the
-batch, so that workers asleep in the rate limiter never send after that.
+is set, no unit starts and no request leaves; reviews not yet sent yield no
+result (``RequestCancelled``), and the requests in flight finish. The driver
+sets it itself when the caller stops iterating or an exception (Ctrl-C) ends
+the batch, so that workers asleep in the rate limiter never send after that.
 
 An item that is not a review (``None`` from a generator, a number) is that
 item's error (``invalid_review``), in its place: the rest of the batch goes on.
