@@ -69,7 +69,9 @@ def proposed_fixes() -> Iterator[list[str]]:
        instead of running ``review_flags`` a second time;
     3. ``estimate_tokens``: an ASCII fast path (the 2 kB system prompt is ASCII).
     """
-    from wom_sdk import _core, _outputs, _tasks, _tokens
+    from wom_sdk import _core
+    from wom_sdk._llm import _tokens
+    from wom_sdk._tasks import _outputs, _table
     from wom_sdk.text import _guard
     from wom_sdk.types import ReplySuggestion
 
@@ -107,11 +109,11 @@ def proposed_fixes() -> Iterator[list[str]]:
         undo.append(lambda: setattr(_tokens, "estimate_tokens", orig_estimate))
         applied.append("ASCII token estimate")
 
-    orig_reply = _tasks.reply
+    orig_reply = _table.reply
     if "review_flags(" in inspect.getsource(orig_reply):
         def reply(text: str, lang: str, f: Any) -> Any:
             text = f.restore(text.strip())
-            check = _tasks.check_reply(text, review=f.review, policy=f.reply_policy,
+            check = _table.check_reply(text, review=f.review, policy=f.reply_policy,
                                        canaries=f.leak_markers)
             flags = [r for r in check.reasons if r in _guard.REVIEW_REASONS]
             reasons = list(dict.fromkeys([*flags, *check.reasons]))
@@ -119,8 +121,8 @@ def proposed_fixes() -> Iterator[list[str]]:
                                    needs_human_review=check.needs_human_review or bool(reasons),
                                    review_reasons=reasons)
 
-        _tasks.reply = reply
-        undo.append(lambda: setattr(_tasks, "reply", orig_reply))
+        _table.reply = reply
+        undo.append(lambda: setattr(_table, "reply", orig_reply))
         applied.append("review_flags once")
     try:
         yield applied

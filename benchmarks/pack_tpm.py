@@ -2,7 +2,7 @@
 
 Providers charge a request ``prompt + max_tokens`` against the TPM limit when it
 arrives, and a pack of N reviews asks for N answers' worth of ``max_tokens``
-(``_core.py``: ``max_output_tokens * N``). The SDK's limiter books that
+(``_core/_prepare.py``: ``max_output_tokens * N``). The SDK's limiter books that
 correctly, but after the response it reconciles its token clock with
 ``prompt + analyzer.max_output_tokens`` (one answer's worth), so each pack
 response hands back ~9,000 tokens the provider did charge. Once the reviews

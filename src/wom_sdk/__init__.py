@@ -48,9 +48,9 @@ from ._exceptions import (
     UnsupportedFeatureError,
     WomError,
 )
-from ._needs import NEED_TAGS
 from ._ratelimit import RateLimiter, RedisRateLimiter
 from ._retry import RetryPolicy
+from ._tasks import NEED_TAGS
 from .text._guard import ReplyPolicy
 from .types import (
     DEFAULT_CATEGORIES,

@@ -9,11 +9,11 @@ sync API works inside a notebook's running event loop), tasks for
 ``AsyncReviewAnalyzer``.
 
 Stopping: each driver has a cancel event (the caller's ``cancel=``, or its
-own), made current around each unit of work (``_cancel``). Once it is set, no
-unit starts and no request leaves; reviews not yet sent yield no result
-(``RequestCancelled``), and the requests in flight finish. The driver sets it
-itself when the caller stops iterating or an exception (Ctrl-C) ends the
-batch, so that workers asleep in the rate limiter never send after that.
+own), made current around each unit of work (``_retry.cancelling``). Once it
+is set, no unit starts and no request leaves; reviews not yet sent yield no
+result (``RequestCancelled``), and the requests in flight finish. The driver
+sets it itself when the caller stops iterating or an exception (Ctrl-C) ends
+the batch, so that workers asleep in the rate limiter never send after that.
 
 An item that is not a review (``None`` from a generator, a number) is that
 item's error (``invalid_review``), in its place: the rest of the batch goes on.
@@ -46,9 +46,9 @@ from collections.abc import (
 )
 from typing import Any
 
-from ._budget import Budget, BudgetExhausted
-from ._cancel import RequestCancelled, cancelling
 from ._exceptions import APIError, InvalidReviewError, OutputError, WomError
+from ._pricing import Budget, BudgetExhausted
+from ._retry import RequestCancelled, cancelling
 from .io._columns import TEXT_COLUMNS
 from .types import BatchResult, ErrorInfo, ReviewInsight, ReviewRecord
 

@@ -9,16 +9,39 @@ module supplies the policy, and reads how long a server asks us to wait
 429s are special: the wait is not taken here but in the shared rate limiter
 (``RateLimiter.penalize``), so that every request of the analyzer cools down
 together instead of each one hammering on its own schedule.
+
+What cuts a wait short, and stops a batch without paying for more: a batch
+driver (``_batch``) owns a ``threading.Event``: the caller's ``cancel=``
+(``wom analyze`` sets it on the first Ctrl-C), or its own, which it sets when
+the caller stops iterating or an exception (a ``KeyboardInterrupt`` in a
+notebook) ends the batch. The driver makes the event current around each unit
+of work (``cancelling``: a context variable, so each thread and each task sees
+its own batch's event), and the analyzers' send path checks it after the rate
+limiter lets a request go (``check_cancel``). Waits are cut short by it: the
+limiter's pacing, the retry loop's backoff (``interruptible_wait`` /
+``async_interruptible_wait``). So after the event is set no new request leaves;
+requests already sent finish within their timeout.
+
+A cancelled review raises ``RequestCancelled``, which the drivers catch: the
+review was not answered and yields no result (a resumed run sends it again),
+rather than ending as an error line that would count as done.
+
+The testing switch (``NoWaits``, set by ``wom_sdk.testing.set_testing``) turns
+every wait off for the whole process.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import contextvars
 import email.utils
 import math
 import random
 import re
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,8 +50,14 @@ from ._exceptions import APIConnectionError, APIStatusError
 __all__ = [
     "RETRYABLE_STATUS",
     "NoWaits",
+    "RequestCancelled",
     "RetryPolicy",
+    "async_interruptible_wait",
+    "cancelling",
+    "check_cancel",
+    "current_cancel",
     "get_testing",
+    "interruptible_wait",
     "is_retryable",
     "parse_reset",
     "retry_after",
@@ -197,3 +226,60 @@ def tenacity_kwargs(policy: RetryPolicy, *, no_retry: Any = None,
         "retry": tenacity.retry_if_exception(should_retry),
         "reraise": True,
     }
+
+
+# -- what cuts a wait short: a batch's cancel event ------------------------------------------
+
+#: How often an async wait looks at the event (a threading.Event cannot wake a task).
+_POLL = 0.05
+
+_CURRENT: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
+    "wom_sdk_cancel", default=None)
+
+
+class RequestCancelled(Exception):
+    """The batch was cancelled before this request was sent; caught by the drivers."""
+
+
+def current_cancel() -> threading.Event | None:
+    """The cancel event of the batch this thread or task is working for, if any."""
+    return _CURRENT.get()
+
+
+@contextlib.contextmanager
+def cancelling(event: threading.Event) -> Iterator[None]:
+    """Make ``event`` current for the sends made inside the block."""
+    token = _CURRENT.set(event)
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)
+
+
+def check_cancel(event: threading.Event | None) -> None:
+    """Raise ``RequestCancelled`` when ``event`` is set: the request must not go out."""
+    if event is not None and event.is_set():
+        raise RequestCancelled("the batch was cancelled before this request was sent")
+
+
+def interruptible_wait(seconds: float, event: threading.Event | None) -> bool:
+    """Sleep ``seconds``, or less if ``event`` is set; whether it was set."""
+    if event is None:
+        time.sleep(seconds)
+        return False
+    return event.wait(seconds)
+
+
+async def async_interruptible_wait(seconds: float, event: threading.Event | None) -> bool:
+    """``interruptible_wait`` without blocking the event loop; looks at ``event`` every 50 ms."""
+    if event is None:
+        await asyncio.sleep(seconds)
+        return False
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not event.is_set():
+        left = deadline - loop.time()
+        if left <= 0:
+            return False
+        await asyncio.sleep(min(left, _POLL))
+    return True

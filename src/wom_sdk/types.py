@@ -12,8 +12,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ._needs import NeedKind
-
 __all__ = [
     "DEFAULT_CATEGORIES",
     "BatchResult",
@@ -33,6 +31,8 @@ __all__ = [
 
 SentimentLabel = Literal["positive", "negative", "neutral", "mixed"]
 Severity = Literal["low", "medium", "high"]
+#: A need is for someone (a recipient) or for something (a use); ``_tasks._needs`` has the tags.
+NeedKind = Literal["recipient", "use", "other"]
 
 #: Complaint categories used when the caller gives none. Short, e-commerce
 #: oriented, and stable: reports rank and trend by these names.

@@ -24,7 +24,7 @@ def test_wheel_contains_prompts_and_works_installed(tmp_path: Path) -> None:
     # Installed (as a vendored copy would be): prompts are found inside the package.
     target = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(target)
-    code = ("import wom_sdk._prompts as p, sys; d = p.builtin_prompts_dir(); "
+    code = ("import wom_sdk._tasks._prompts as p, sys; d = p.builtin_prompts_dir(); "
             "print(d); assert str(d).startswith(sys.argv[1]), d")
     out = subprocess.run([sys.executable, "-c", code, str(target)], capture_output=True,
                          text=True, env={"PYTHONPATH": str(target)}, timeout=60)

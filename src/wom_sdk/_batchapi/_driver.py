@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from .._batch import PackAnswer, aiter_units, iter_units
 from .._exceptions import APIStatusError, WomError
-from .._llm import ChatRequest, ChatResponse, TaskOutcome, map_openai_error
+from .._llm import ChatRequest, Conversation, TaskOutcome, map_openai_error
 from .._retry import RetryPolicy, get_testing, tenacity_kwargs
 from ..types import BatchResult, ReviewInsight, ReviewRecord
 from ._limits import CHAT_ENDPOINT, COMPLETION_WINDOW
@@ -41,7 +41,6 @@ from ._state import Unit
 
 __all__ = ["AsyncAnalyzer", "AsyncDriver", "Run", "SyncAnalyzer", "SyncDriver"]
 
-Conversation = Generator[ChatRequest, ChatResponse, TaskOutcome]
 #: Listing pages: as large as each list allows (files: 10,000; batches: 100).
 _FILES_PAGE, _BATCHES_PAGE = 1000, 100
 

@@ -29,6 +29,12 @@ model (``EndpointMemory``). What an error rejected is read from its body's
 Embeddings (``_embeddings``) have no dialogue: ``embedding_requests`` cuts a list
 of texts into requests of a sane size and ``vectors_from_response`` reads the
 answer. ``map_openai_error`` (``_errors``) turns openai's transport errors into ours.
+
+The openai client the requests go through is built by ``make_openai_client``
+(``_connection``: the caller's own, or one from the settings, never retrying on
+its own); ``vetoes_retry`` says which failed probes fall back instead of being
+retried. Requests carry a token estimate made without a tokenizer (``_tokens``)
+for the rate limiter and the budget.
 """
 
 from __future__ import annotations
@@ -36,12 +42,14 @@ from __future__ import annotations
 from ._chat import (
     ChatRequest,
     ChatResponse,
+    Conversation,
     TaskCall,
     TaskOutcome,
     advance,
     converse,
     response_from_completion,
 )
+from ._connection import make_openai_client, vetoes_retry
 from ._embeddings import Embedded, EmbeddingRequest, embedding_requests, vectors_from_response
 from ._errors import map_openai_error
 from ._modes import LADDER, EndpointMemory, Fallback, Mode
@@ -52,6 +60,7 @@ __all__ = [
     "LADDER",
     "ChatRequest",
     "ChatResponse",
+    "Conversation",
     "Embedded",
     "EmbeddingRequest",
     "EndpointMemory",
@@ -67,7 +76,9 @@ __all__ = [
     "embedding_requests",
     "error_fields",
     "is_reasoning_model",
+    "make_openai_client",
     "map_openai_error",
     "response_from_completion",
     "vectors_from_response",
+    "vetoes_retry",
 ]

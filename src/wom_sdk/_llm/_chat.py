@@ -18,16 +18,17 @@ from .._exceptions import (
     TruncatedOutputError,
     UnsupportedFeatureError,
 )
-from .._outputs import OutputInvalid, OutputModel, ValidationContext, extract_json, validate_output
-from .._tokens import estimate_messages_tokens, estimate_tokens
+from .._tasks import OutputInvalid, OutputModel, ValidationContext, extract_json, validate_output
 from ..types import Usage
 from ._modes import EndpointMemory, Fallback, Mode
 from ._params import ParamRules, output_budget
 from ._rejections import Rejected, classify
+from ._tokens import estimate_messages_tokens, estimate_tokens
 
 __all__ = [
     "ChatRequest",
     "ChatResponse",
+    "Conversation",
     "TaskCall",
     "TaskOutcome",
     "advance",
@@ -227,9 +228,11 @@ def _ignored_format(raw: str) -> bool:
     return "{" not in extract_json(raw)
 
 
-def converse(
-    call: TaskCall, memory: EndpointMemory
-) -> Generator[ChatRequest, ChatResponse, TaskOutcome]:
+#: One task's dialogue: yields requests, is sent their responses, returns the outcome.
+Conversation = Generator[ChatRequest, ChatResponse, TaskOutcome]
+
+
+def converse(call: TaskCall, memory: EndpointMemory) -> Conversation:
     """The request/response dialogue of one task (see the module docstring)."""
     key = (call.endpoint, call.model)
     mode, confirmed = memory.get(key)

@@ -8,9 +8,9 @@ from typing import Any, NamedTuple
 
 from .._constants import EMBEDDING_BATCH_SIZE, EMBEDDING_BATCH_TOKENS
 from .._exceptions import InvalidReviewError, ServerError
-from .._tokens import estimate_tokens
 from ..types import Usage
 from ._chat import read_field
+from ._tokens import estimate_tokens
 
 __all__ = ["Embedded", "EmbeddingRequest", "embedding_requests", "vectors_from_response"]
 

@@ -29,8 +29,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from .._cancel import async_wait, wait
-from .._retry import get_testing
+from .._retry import async_interruptible_wait, get_testing, interruptible_wait
 from ._headers import HeaderReport, read_headers
 
 __all__ = ["MAX_PENALTY_WAIT", "RECOVERY", "SLOWDOWN", "RateLimiter", "Reservation"]
@@ -220,7 +219,7 @@ class RateLimiter:
             slept_since = None
             if r.delay > 0:
                 slept_since = self._clock()
-                if wait(r.delay, cancel):
+                if interruptible_wait(r.delay, cancel):
                     return Reservation(tokens=tokens, delay=waited)  # cancelled: nothing is sent
                 self._refresh()
             waited += r.delay
@@ -238,7 +237,7 @@ class RateLimiter:
             slept_since = None
             if r.delay > 0:
                 slept_since = self._clock()
-                if await async_wait(r.delay, cancel):
+                if await async_interruptible_wait(r.delay, cancel):
                     return Reservation(tokens=tokens, delay=waited)
                 await self._arefresh()
             waited += r.delay

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .._needs import NeedKind
+from ..types import NeedKind
 from ._aggregate import SENTIMENT_LABELS
 from ._charts_analysis import outcome_label
 from ._html import esc, html_table, img, num, pct, quote_html

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .._needs import NEED_TAGS, need_kind
+from .._tasks import NEED_TAGS, need_kind
 from ._sampling import QuoteSample, quote_key
 from ._stats import Tally
 from ._types import NeedSegment, NeedsSummary, Quote

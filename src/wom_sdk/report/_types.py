@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from .._needs import NeedKind
+from ..types import NeedKind
 from ._trend import Alert, TrendRule, week_label
 
 __all__ = [

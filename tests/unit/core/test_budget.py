@@ -14,8 +14,7 @@ import pytest
 
 from wom_sdk import ConfigurationError, PricesError
 from wom_sdk import events as ev
-from wom_sdk._budget import Budget, BudgetExhausted
-from wom_sdk._pricing import Price
+from wom_sdk._pricing import Budget, BudgetExhausted, Price
 from wom_sdk.testing import FakeLLM, RecordedRequest, insight, set_testing
 from wom_sdk.types import Usage
 

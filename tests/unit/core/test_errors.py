@@ -16,8 +16,8 @@ ROOT = Path(__file__).parents[3]
 #: caught where it is raised (``_outputs.validate_output`` -> ``_llm``'s re-ask loop).
 #: Exceptions that never reach a caller: a batch's review stopped by its budget or its
 #: cancel event is caught by the drivers (no result: a later run does it).
-INTERNAL = {"wom_sdk._outputs.OutputInvalid", "wom_sdk._budget.BudgetExhausted",
-            "wom_sdk._cancel.RequestCancelled"}
+INTERNAL = {"wom_sdk._tasks._outputs.OutputInvalid", "wom_sdk._pricing.BudgetExhausted",
+            "wom_sdk._retry.RequestCancelled"}
 _NODE = re.compile(r"^(?P<prefix>[│├└─ ]*)(?P<name>\w+)")
 
 

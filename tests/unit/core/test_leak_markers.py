@@ -10,7 +10,7 @@ import httpx2
 import pytest
 
 from wom_sdk import RetryPolicy, ReviewAnalyzer
-from wom_sdk._prompts import leak_markers
+from wom_sdk._tasks import leak_markers
 
 NO_RETRY = RetryPolicy(attempts=1)
 REVIEW = "The kettle leaks at the lid and the handle got hot."

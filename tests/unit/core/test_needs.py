@@ -7,8 +7,8 @@ import json
 import pytest
 
 from wom_sdk import NEED_TAGS, ConfigurationError, Need, ReviewInsight
-from wom_sdk._needs import attribute_like, names_recipient, normalize_tag
-from wom_sdk._outputs import NeedsOut, OutputInvalid, ValidationContext, validate_output
+from wom_sdk._tasks._needs import attribute_like, names_recipient, normalize_tag
+from wom_sdk._tasks._outputs import NeedsOut, OutputInvalid, ValidationContext, validate_output
 from wom_sdk.testing import FakeLLM, insight, set_testing
 
 REVIEW = "给爸妈买的，字太小了，老人看不清"

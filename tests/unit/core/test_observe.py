@@ -13,7 +13,7 @@ import pytest
 import wom_sdk
 from wom_sdk import events as ev
 from wom_sdk._llm import ChatRequest, Mode
-from wom_sdk._observe import Observer, TaskScope
+from wom_sdk.events._observer import Observer, TaskScope
 from wom_sdk.testing import (
     FakeLLM,
     Reply,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import re
 import time
 from collections.abc import Iterator
@@ -50,6 +51,10 @@ def test_the_public_names_are_exactly_the_intended_ones() -> None:
     }  # fmt: skip
     for name in wt.__all__:
         assert hasattr(wt, name)
+        obj = getattr(wt, name)
+        if isinstance(obj, type) or inspect.isfunction(obj):
+            # Reprs and help() say wom_sdk.testing.RecordedRequest, not the private module.
+            assert obj.__module__ == "wom_sdk.testing", name
 
 
 # -- the no-wait switch ----------------------------------------------------------------

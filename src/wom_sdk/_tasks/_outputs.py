@@ -28,9 +28,9 @@ from pydantic import (
     model_validator,
 )
 
+from ..text._grounding import find_quote
+from ..types import SentimentLabel, Severity
 from ._needs import NEED_TAGS, OTHER_NEED, attribute_like, names_recipient, normalize_tag
-from .text._grounding import find_quote
-from .types import SentimentLabel, Severity
 
 __all__ = [
     "SECTIONS",

@@ -26,7 +26,10 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from ._exceptions import ConfigurationError
+from .._exceptions import ConfigurationError
+from ..text._guard import ReplyPolicy, check_reply
+from ..text._textnorm import primary_language
+from ..types import Complaint, Need, Praise, ReplySuggestion, ReviewInsight, Sentiment, Usage
 from ._needs import need_kind
 from ._outputs import (
     SECTIONS,
@@ -43,9 +46,6 @@ from ._outputs import (
     SentimentOut,
     insight_with_sections,
 )
-from .text._guard import ReplyPolicy, check_reply
-from .text._textnorm import primary_language
-from .types import Complaint, Need, Praise, ReplySuggestion, ReviewInsight, Sentiment, Usage
 
 __all__ = ["SECTION_NAMES", "TASKS", "Finishing", "Task", "analyze_task", "check_sections"]
 

@@ -35,16 +35,16 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from . import events as ev
-from ._budget import BudgetExhausted
-from ._exceptions import APIStatusError, ConfigurationError, WomError
-from ._llm import ChatRequest, advance, converse
-from .types import Usage
+from .. import events as ev
+from .._exceptions import APIStatusError, ConfigurationError, WomError
+from .._llm import ChatRequest, advance, converse
+from .._pricing import BudgetExhausted
+from ..types import Usage
 
 if TYPE_CHECKING:
-    from ._budget import Budget, Hold
-    from ._llm import ChatResponse, EmbeddingRequest, EndpointMemory, TaskCall, TaskOutcome
-    from ._ratelimit import RateLimiter
+    from .._llm import ChatResponse, EmbeddingRequest, EndpointMemory, TaskCall, TaskOutcome
+    from .._pricing import Budget, Hold
+    from .._ratelimit import RateLimiter
 
 __all__ = ["Observer", "RequestScope", "TaskScope", "error_kind", "observed", "step"]
 

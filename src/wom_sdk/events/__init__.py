@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from .types import Usage
+from ..types import Usage
 
 __all__ = [
     "Adapted",

@@ -29,20 +29,18 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
 import httpx2
 
-from ._client import AsyncReviewAnalyzer, ReviewAnalyzer
-from ._retry import NoWaits, get_testing, swap_testing
-from ._tasks import SECTION_NAMES
-from .text._guard import detect_language
+from .._client import AsyncReviewAnalyzer, ReviewAnalyzer
+from ..text._guard import detect_language
+from ._requests import ONE_FIELD_TASKS, RecordedRequest
+from ._switch import is_testing, set_testing
 
 __all__ = [
     "FAKE_BASE_URL",
@@ -68,10 +66,6 @@ __all__ = [
 #: The base URL ``FakeLLM.analyzer()`` uses; it never resolves (``.test`` is reserved).
 FAKE_BASE_URL = "http://fake-llm.test/v1"
 
-_REVIEW_BLOCK = re.compile(r'<review-(\w+)(?: id="([^"]*)")?>\n(.*?)\n</review-\1>', re.S)
-# Lines the built-in prompts put before a review's text (prompts/_base.jinja, analyze_pack.jinja).
-_CONTEXT_LINE = ("Product: ", "Star rating: ")
-_SCHEMA_MARK = "JSON Schema:"
 _THANKS = {
     "zh": "感谢您的评价，我们会认真改进。",
     "ja": "レビューありがとうございます。",
@@ -79,97 +73,6 @@ _THANKS = {
     "en": "Thank you for your review; we will look into it.",
 }
 _SCORES = {"positive": 0.7, "negative": -0.7, "neutral": 0.0, "mixed": 0.0}
-_Task = Literal["analyze", "analyze_pack", "sentiment", "complaints", "reply", "needs"]
-_ONE_FIELD_TASKS: tuple[_Task, ...] = ("complaints", "reply", "needs")  # and the language
-
-
-# -- what the analyzer sent -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    """One request the analyzer sent, with the parts tests usually look at."""
-
-    #: the JSON body: model, messages, response_format, max_tokens, ...
-    body: dict[str, Any]
-    #: request headers, lower-case names
-    headers: dict[str, str] = field(default_factory=dict)
-    url: str = ""
-
-    @property
-    def messages(self) -> list[dict[str, Any]]:
-        """The chat messages: system, user, then any re-ask turns."""
-        return list(self.body.get("messages") or [])
-
-    @property
-    def system_prompt(self) -> str:
-        """The system message's text."""
-        return next((str(m["content"]) for m in self.messages if m.get("role") == "system"), "")
-
-    @property
-    def reviews(self) -> list[str]:
-        """The review texts in the prompt, as the model saw them (cleaned, redacted)."""
-        return [text for _, text in self._review_blocks()]
-
-    @property
-    def review_ids(self) -> list[str | None]:
-        """The ids of packed reviews (``pack=N``), parallel to ``reviews``; None when single."""
-        return [rid for rid, _ in self._review_blocks()]
-
-    @property
-    def schema(self) -> dict[str, Any] | None:
-        """The JSON schema the answer must match (``response_format``, the tool, or the prompt)."""
-        tools = self.body.get("tools") or []
-        if tools and isinstance(tools[0].get("function", {}).get("parameters"), dict):
-            return dict(tools[0]["function"]["parameters"])
-        fmt = self.body.get("response_format") or {}
-        if fmt.get("type") == "json_schema":
-            return dict(fmt.get("json_schema", {}).get("schema") or {})
-        if isinstance(fmt.get("schema"), dict):
-            return dict(fmt["schema"])
-        system = self.system_prompt
-        at = system.find(_SCHEMA_MARK)
-        if at < 0 or "{" not in system[at:]:
-            return None
-        try:
-            found, _ = json.JSONDecoder().raw_decode(system, system.index("{", at))
-        except ValueError:
-            return None
-        return found if isinstance(found, dict) else None
-
-    @property
-    def task(self) -> _Task | None:
-        """Which task the request asks for, told by the fields of its schema."""
-        props = (self.schema or {}).get("properties", {})
-        if "results" in props:
-            return "analyze_pack"
-        if "sentiment" in props:
-            return "analyze"
-        if "confidence" in props:
-            return "sentiment"
-        return next((task for task in _ONE_FIELD_TASKS if task in props), None)
-
-    @property
-    def sections(self) -> tuple[str, ...]:
-        """The optional sections an ``analyze`` request asks for (``include=``), e.g. ("needs",)."""
-        schema = json.dumps(self.schema) if self.task in ("analyze", "analyze_pack") else ""
-        return tuple(name for name in SECTION_NAMES if f'"{name}"' in schema)
-
-    def _review_blocks(self) -> list[tuple[str | None, str]]:
-        for m in self.messages:
-            if m.get("role") != "user":
-                continue
-            blocks = _REVIEW_BLOCK.findall(str(m.get("content", "")))
-            if blocks:
-                return [(rid or None, _strip_context(text)) for _, rid, text in blocks]
-        return []
-
-
-def _strip_context(block: str) -> str:
-    lines = block.split("\n")
-    while lines and lines[0].startswith(_CONTEXT_LINE):
-        lines.pop(0)
-    return "\n".join(lines)
 
 
 # -- what the fake answers ---------------------------------------------------------------
@@ -365,7 +268,7 @@ def _valid_answer(request: RecordedRequest) -> Reply:
         return answer(analysis(first))
     if task == "sentiment":
         return answer({"language": lang, "label": "neutral", "score": 0.0, "confidence": 0.5})
-    if task in _ONE_FIELD_TASKS:  # complaints, needs: none; reply: a thank-you
+    if task in ONE_FIELD_TASKS:  # complaints, needs: none; reply: a thank-you
         return answer({"language": lang, str(task): _THANKS.get(lang, _THANKS["en"])
                        if task == "reply" else []})
     return api_error(400, "FakeLLM cannot tell which task this request is for; script its "
@@ -463,41 +366,7 @@ def _resolve(step: Step | None, request: RecordedRequest) -> Reply | BaseExcepti
     return answer(step)
 
 
-# -- the no-wait switch ------------------------------------------------------------------
-
-
-class _Restore(AbstractContextManager[None]):
-    def __init__(self, previous: NoWaits | None) -> None:
-        self._previous = previous
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        swap_testing(self._previous)
-
-
-def set_testing(testing: bool, *, attempts: int | None = None) -> AbstractContextManager[None]:
-    """Turn every wait of wom-sdk off (or back on), for the whole process.
-
-    In testing mode a retried request is retried at once (no backoff, no
-    Retry-After wait) and the rate limiter never sleeps; everything else is
-    unchanged. Call it in a fixture, or use it as a context manager, which
-    restores the previous state on exit::
-
-        with set_testing(True, attempts=2):
-            ...
-
-    Args:
-        testing: True to turn waits off, False to turn them back on.
-        attempts: tries per request in testing mode; None keeps each analyzer's
-            ``RetryPolicy.attempts``.
-    """
-    if attempts is not None and attempts < 1:
-        raise ValueError(f"attempts must be at least 1, got {attempts}")
-    return _Restore(swap_testing(NoWaits(attempts) if testing else None))
-
-
-def is_testing() -> bool:
-    """Whether ``set_testing(True)`` is in effect."""
-    return get_testing() is not None
+# Reprs and help() say ``wom_sdk.testing.RecordedRequest``, as when this package was one module.
+for _obj in (RecordedRequest, is_testing, set_testing):
+    _obj.__module__ = __name__
+del _obj

@@ -20,19 +20,17 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Literal
+
+from ..types import NeedKind
 
 __all__ = [
     "NEED_TAGS",
     "OTHER_NEED",
-    "NeedKind",
     "attribute_like",
     "names_recipient",
     "need_kind",
     "normalize_tag",
 ]
-
-NeedKind = Literal["recipient", "use", "other"]
 
 #: Anything the review states that no other tag fits.
 OTHER_NEED = "other"

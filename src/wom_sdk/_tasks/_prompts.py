@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._exceptions import ConfigurationError
+from .._exceptions import ConfigurationError
 
 if TYPE_CHECKING:
     from jinja2.sandbox import SandboxedEnvironment
@@ -87,12 +87,12 @@ def _line_markers(raw_line: str) -> tuple[str, ...]:
 
 def builtin_prompts_dir() -> Path:
     """The shipped templates: inside the package in a wheel, at the repo root in a checkout."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "prompts", here.parent.parent / "prompts"):
+    package = Path(__file__).resolve().parent.parent  # wom_sdk/
+    for candidate in (package / "prompts", package.parent.parent / "prompts"):
         if (candidate / "analyze.jinja").is_file():
             return candidate
     raise ConfigurationError(
-        f"wom-sdk's prompt templates are missing (looked in {here / 'prompts'}); "
+        f"wom-sdk's prompt templates are missing (looked in {package / 'prompts'}); "
         "reinstall the package, or pass prompts_dir= pointing at a folder of templates"
     )
 

@@ -12,10 +12,10 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ._config import Settings
-from ._constants import DEFAULT_CONNECT_TIMEOUT
-from ._exceptions import APIStatusError
-from ._llm import Rejected, classify
+from .._config import Settings
+from .._constants import DEFAULT_CONNECT_TIMEOUT
+from .._exceptions import APIStatusError
+from ._rejections import Rejected, classify
 
 __all__ = ["make_openai_client", "vetoes_retry"]
 
