@@ -103,11 +103,8 @@ def test_batch_drivers_know_no_analyzer() -> None:
     assert used & private == set()
 
 
-#: Modules allowed past the limit for now, and why.
-KNOWN_LARGE = {
-    # Rewritten for the new bundled model on the issue-13 branch; split there.
-    "wom_sdk.local._server": 600,
-}
+#: Modules allowed past the limit for now, and why (none today).
+KNOWN_LARGE: dict[str, int] = {}
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))
