@@ -5,35 +5,31 @@
 
 from __future__ import annotations
 
-from ._run import (
+from ..text._textnorm import normalize_term
+from ._aspects import AspectScores, aspects_from_insight, match_terms, score_aspects
+from ._labels import (
     BINARY_LABELS,
     CANONICAL_LABELS,
-    FAILED,
     STAR_LABELS,
     TEXT_LABELS,
-    AspectScores,
     AspectTerm,
+    EvalItem,
+    LabeledSet,
+    LabelMap,
+    infer_label_map,
+    load_labeled,
+    parse_label_map,
+)
+from ._metrics import (
+    FAILED,
     ClassificationMetrics,
     ClassMetrics,
     Comparison,
     ConfusionMatrix,
-    EvalItem,
-    EvalResult,
-    LabeledSet,
-    LabelMap,
-    SupportsAnalyzeMany,
-    aspects_from_insight,
     classification_metrics,
     compare,
-    compare_results,
-    infer_label_map,
-    load_labeled,
-    match_terms,
-    normalize_term,
-    parse_label_map,
-    run_eval,
-    score_aspects,
 )
+from ._run import EvalResult, SupportsAnalyzeMany, compare_results, run_eval
 
 __all__ = [
     "BINARY_LABELS",

@@ -25,61 +25,20 @@ from typing import Any, Protocol
 
 from ..io._output import check_own_file
 from ..io._results import ResultRecord, coerce_record, dump_line, read_results
-from ..text._textnorm import normalize_term
 from ..types import Usage
-from ._aspects import AspectScores, aspects_from_insight, match_terms, score_aspects
+from ._aspects import AspectScores, score_aspects
 from ._labels import (
-    BINARY_LABELS,
-    CANONICAL_LABELS,
-    STAR_LABELS,
-    TEXT_LABELS,
-    AspectTerm,
     EvalItem,
-    LabeledSet,
-    LabelMap,
-    infer_label_map,
-    load_labeled,
-    parse_label_map,
 )
 from ._metrics import (
     FAILED,
     ClassificationMetrics,
-    ClassMetrics,
     Comparison,
-    ConfusionMatrix,
     classification_metrics,
     compare,
 )
 
-__all__ = [
-    "BINARY_LABELS",
-    "CANONICAL_LABELS",
-    "FAILED",
-    "STAR_LABELS",
-    "TEXT_LABELS",
-    "AspectScores",
-    "AspectTerm",
-    "ClassMetrics",
-    "ClassificationMetrics",
-    "Comparison",
-    "ConfusionMatrix",
-    "EvalItem",
-    "EvalResult",
-    "LabelMap",
-    "LabeledSet",
-    "SupportsAnalyzeMany",
-    "aspects_from_insight",
-    "classification_metrics",
-    "compare",
-    "compare_results",
-    "infer_label_map",
-    "load_labeled",
-    "match_terms",
-    "normalize_term",
-    "parse_label_map",
-    "run_eval",
-    "score_aspects",
-]
+__all__ = ["EvalResult", "SupportsAnalyzeMany", "compare_results", "run_eval"]
 
 
 class SupportsAnalyzeMany(Protocol):

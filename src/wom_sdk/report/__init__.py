@@ -6,31 +6,25 @@
 
 from __future__ import annotations
 
-from ._build import (
-    Alert,
+from ..io._results import RecordError, ResultRecord, read_results
+from ._build import EmbedFunction, Report, build_report, drivers
+from ._trend import Alert, TrendRule
+from ._types import (
     AspectCluster,
     CategorySummary,
     Comparison,
     Driver,
     DriverSummary,
-    EmbedFunction,
     GroupSummary,
     NeedSegment,
     NeedsSummary,
     ProductSummary,
     Quote,
-    RecordError,
-    Report,
     ReportData,
-    ResultRecord,
     SentimentSummary,
     ThemeDifference,
     Totals,
-    TrendRule,
     WeekSummary,
-    build_report,
-    drivers,
-    read_results,
 )
 
 __all__ = [

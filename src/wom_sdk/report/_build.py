@@ -18,56 +18,26 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from ..io._results import RecordError, ResultRecord, coerce_record, read_results
+from ..io._results import coerce_record, read_results
 from ._aggregate import Aggregator
 from ._analysis import AnalysisOptions
 from ._compare import DEFAULT_FDR, DEFAULT_GROUPS
 from ._drivers import DEFAULT_MIN_REVIEWS, DEFAULT_RESAMPLES
 from ._trend import Alert, TrendRule
 from ._types import (
-    AspectCluster,
     CategorySummary,
     Comparison,
     Driver,
-    DriverSummary,
-    GroupSummary,
-    NeedSegment,
     NeedsSummary,
     ProductSummary,
     Quote,
     ReportData,
     SentimentSummary,
-    ThemeDifference,
     Totals,
     WeekSummary,
 )
 
-__all__ = [
-    "Alert",
-    "AspectCluster",
-    "CategorySummary",
-    "Comparison",
-    "Driver",
-    "DriverSummary",
-    "EmbedFunction",
-    "GroupSummary",
-    "NeedSegment",
-    "NeedsSummary",
-    "ProductSummary",
-    "Quote",
-    "RecordError",
-    "Report",
-    "ReportData",
-    "ResultRecord",
-    "SentimentSummary",
-    "ThemeDifference",
-    "Totals",
-    "TrendRule",
-    "WeekSummary",
-    "build_report",
-    "drivers",
-    "read_results",
-]
+__all__ = ["DEFAULT_TITLE", "EmbedFunction", "Report", "build_report", "drivers"]
 
 #: ``embed(texts) -> one vector per text``, e.g. a call to an ``/embeddings`` endpoint.
 EmbedFunction = Callable[[list[str]], Sequence[Sequence[float]]]
