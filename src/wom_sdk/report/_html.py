@@ -127,14 +127,20 @@ def _img(charts: Mapping[str, str], key: str, alt: str) -> str:
     return f"<img src='{uri}' alt='{_e(alt)}'>" if uri else ""
 
 
-def _quote_html(q: Quote, css: str = "") -> str:
-    meta = [f"aspect: {_e(q.aspect)}"]
+def quote_meta(q: Quote) -> list[str]:
+    """What the report says under a quote (aspect, severity, product, review id), unescaped."""
+    meta = [f"aspect: {q.aspect}"]
     if q.severity:
-        meta.append(f"severity: {_e(q.severity)}")
+        meta.append(f"severity: {q.severity}")
     if q.product:
-        meta.append(f"product: {_e(q.product)}")
+        meta.append(f"product: {q.product}")
     if q.review_id:
-        meta.append(f"review {_e(q.review_id)}")
+        meta.append(f"review {q.review_id}")
+    return meta
+
+
+def _quote_html(q: Quote, css: str = "") -> str:
+    meta = [_e(m) for m in quote_meta(q)]
     lang = f" lang='{_e(q.language)}'" if q.language and q.language != UNKNOWN_LANGUAGE else ""
     cls = f" class='{css}'" if css else ""
     return (

@@ -18,6 +18,7 @@ from ._html import (
     num,
     pct,
     product_row,
+    quote_meta,
     span,
 )
 from ._types import Quote, ReportData
@@ -36,13 +37,7 @@ def _md_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[
 
 
 def _md_quote(q: Quote) -> str:
-    meta = [f"aspect: {q.aspect}"]
-    if q.severity:
-        meta.append(f"severity: {q.severity}")
-    if q.product:
-        meta.append(f"product: {q.product}")
-    if q.review_id:
-        meta.append(f"review {q.review_id}")
+    meta = quote_meta(q)
     return f"> “{_md(q.text)}”  \n> <sub>{_md(' · '.join(meta))}</sub>\n"
 
 
