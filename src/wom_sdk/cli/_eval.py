@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .._constants import EXIT_OK, EXIT_USAGE
+from ..evaluate import EVAL_TASKS
 from ..io._columns import LABEL, TEXT
 from ._common import (
     add_endpoint_options,
@@ -60,6 +61,14 @@ def register(subparsers: Any) -> None:
         "or pos/neg/neu and words; the map used is printed)",
     )
     add_reading_options(g)
+    p.add_argument(
+        "--task",
+        choices=EVAL_TASKS,
+        default="analyze",
+        help="what labels the reviews: 'analyze' (the full insight; aspects are scored "
+        "from it) or 'sentiment' (the sentiment() task alone: a short answer, several "
+        "times cheaper; no aspects) (default %(default)s)",
+    )
     s = p.add_argument_group("which reviews")
     s.add_argument("--limit", type=positive_int, metavar="N", help="only the first N reviews")
     s.add_argument("--sample", type=positive_int, metavar="N",
@@ -120,6 +129,9 @@ def run(args: argparse.Namespace) -> int:
         file=out,
     )
     print(f"label map: {data.label_map.describe()}", file=out)
+    print(f"task: {args.task}", file=out)
+    if args.task != "analyze" and any(it.aspects is not None for it in data.items):
+        print("aspects: not scored (they need --task analyze)", file=out)
     for note in data.notes:
         print(f"input: {note}", file=out)
     if data.repeated_ids:
@@ -143,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
         model = getattr(analyzer, "model", None)
         base_url = getattr(analyzer, "base_url", None)
         try:
-            result = run_eval(analyzer, data.items)
+            result = run_eval(analyzer, data.items, task=args.task)
         finally:
             analyzer.close()
         results.append(result)

@@ -1,6 +1,6 @@
 """Evaluation: the analyzer's labels against a labeled set (``wom eval``).
 
-    >>> from wom_sdk.evaluate import load_labeled, run_eval
+>>> from wom_sdk.evaluate import load_labeled, run_eval
 """
 
 from __future__ import annotations
@@ -29,11 +29,20 @@ from ._metrics import (
     classification_metrics,
     compare,
 )
-from ._run import EvalResult, SupportsAnalyzeMany, compare_results, run_eval
+from ._run import (
+    EVAL_TASKS,
+    EvalResult,
+    EvalTask,
+    SupportsAnalyzeMany,
+    SupportsSentiment,
+    compare_results,
+    run_eval,
+)
 
 __all__ = [
     "BINARY_LABELS",
     "CANONICAL_LABELS",
+    "EVAL_TASKS",
     "FAILED",
     "STAR_LABELS",
     "TEXT_LABELS",
@@ -45,9 +54,11 @@ __all__ = [
     "ConfusionMatrix",
     "EvalItem",
     "EvalResult",
+    "EvalTask",
     "LabelMap",
     "LabeledSet",
     "SupportsAnalyzeMany",
+    "SupportsSentiment",
     "aspects_from_insight",
     "classification_metrics",
     "compare",

@@ -184,16 +184,16 @@ def load_labeled(
     with more fields than the header is refused, naming its line, unless the text
     is the last column (the surplus is then joined back into it), as in ``wom analyze``.
     """
-    with open_rows(os.fspath(path), encoding=encoding, sheet=sheet,
-                   header_row=header_row) as source:
+    with open_rows(
+        os.fspath(path), encoding=encoding, sheet=sheet, header_row=header_row
+    ) as source:
         header = source.header
         rows = list(source)
         stats = source.stats
         delimiter = source.delimiter
     if stats.unreadable:
         lines = ", ".join(map(str, stats.unreadable_lines))
-        raise InputError(f"{path}: {stats.unreadable} line(s) are not JSON objects "
-                         f"(line {lines})")
+        raise InputError(f"{path}: {stats.unreadable} line(s) are not JSON objects (line {lines})")
     if isinstance(label_map, str):
         label_map = parse_label_map(label_map)
     if not header:
@@ -234,12 +234,24 @@ def load_labeled(
         by_id[item.id] = item
     notes = [f"read as {stats.encoding}"] if stats.encoding not in (None, "UTF-8") else []
     notes += stats.row_notes
-    return LabeledSet(items=tuple(by_id.values()), label_map=label_map, total_rows=len(rows),
-                      repeated_ids=tuple(repeated), notes=tuple(notes))
+    return LabeledSet(
+        items=tuple(by_id.values()),
+        label_map=label_map,
+        total_rows=len(rows),
+        repeated_ids=tuple(repeated),
+        notes=tuple(notes),
+    )
 
 
-def _fitted(rows: list[tuple[int, Any]], header: list[str], text_col: str, id_col: str | None,
-            delimiter: str, stats: Any, path: object) -> list[tuple[int, Any]]:
+def _fitted(
+    rows: list[tuple[int, Any]],
+    header: list[str],
+    text_col: str,
+    id_col: str | None,
+    delimiter: str,
+    stats: Any,
+    path: object,
+) -> list[tuple[int, Any]]:
     """Rows with the rule of ``wom analyze`` applied; a row that must not be used is an error."""
     out: list[tuple[int, Any]] = []
     refused: list[str] = []
@@ -257,8 +269,9 @@ def _fitted(rows: list[tuple[int, Any]], header: list[str], text_col: str, id_co
         out.append((number, row))
     if refused:
         more = f" (and {len(refused) - 3} more)" if len(refused) > 3 else ""
-        raise InputError(f"{path}: {len(refused)} row(s) do not fit the header: "
-                         f"{'; '.join(refused[:3])}{more}")
+        raise InputError(
+            f"{path}: {len(refused)} row(s) do not fit the header: {'; '.join(refused[:3])}{more}"
+        )
     return out
 
 

@@ -117,3 +117,31 @@ def test_wom_eval_cost_is_what_the_endpoint_charged(
         f"cost: {stats.requests} requests, {stats.prompt_tokens:,} prompt "
         f"+ {stats.completion_tokens:,} completion"
     )
+
+
+def test_wom_eval_task_sentiment_asks_only_for_the_sentiment(
+    labeled: Path, server: FakeOpenAIServer, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    preds = tmp_path / "preds.jsonl"
+    status = run_eval(server, str(labeled), "--text-column", "review", "--task", "sentiment",
+                      "--predictions-out", str(preds))
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "task: sentiment" in out.splitlines()
+    # The responder labels alike whatever the task: the same hand-computed scores.
+    assert "accuracy  0.571  (4/7; 1 failed, counted as wrong)" in out
+    stats = server.stats()
+    assert stats.requests == 7 and stats.faults == {"refusal": 1}
+    # Only the sentiment task's fields were asked for: no complaints, no reply.
+    asked = {json.dumps(r.get("response_format") or r.get("tools"))
+             for r in server.requests}
+    assert all('"label"' in a and '"complaints"' not in a and '"reply"' not in a
+               for a in asked)
+    predicted = {p["id"]: p["predicted"] for p in map(json.loads, preds.open())}
+    assert predicted == {"a": "negative", "b": "positive", "c": "positive", "d": "negative",
+                         "e": "mixed", "f": "mixed", "g": "failed"}
+    # Every token the endpoint charged is counted, shared over the reviews.
+    cost = next(x for x in out.splitlines() if x.startswith("cost: "))
+    assert cost.startswith(f"cost: {stats.requests} requests, {stats.prompt_tokens:,} prompt "
+                           f"+ {stats.completion_tokens:,} completion")

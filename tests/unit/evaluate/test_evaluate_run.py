@@ -12,7 +12,8 @@ import pytest
 
 from wom_sdk.cli import main
 from wom_sdk.evaluate import classification_metrics, load_labeled, run_eval
-from wom_sdk.types import ReviewInsight
+from wom_sdk._exceptions import RateLimitError
+from wom_sdk.types import ReviewInsight, Sentiment, Usage
 
 ROOT = Path(__file__).parents[3]
 SAMPLE = ROOT / "examples" / "labeled_sample.csv"
@@ -119,6 +120,96 @@ def test_run_eval_rejects_a_short_answer() -> None:
 
     with pytest.raises(RuntimeError, match="39 results for 40"):
         run_eval(Short(), load_labeled(SAMPLE).items)
+
+
+class StubSentiment:
+    """Answers like ``ReviewAnalyzer.sentiment``, and counts usage like it (10 tokens each)."""
+
+    model = "stub-model"
+
+    def __init__(self, predict: Callable[[str], str] = keyword_label,
+                 fail: Iterable[str] = ()) -> None:
+        self.predict = predict
+        self.fail = set(fail)
+        self.texts: list[str] = []
+        self.usage = Usage()
+
+    def sentiment(self, text: str) -> Sentiment:
+        self.texts.append(text)
+        self.usage = self.usage + Usage(requests=1, prompt_tokens=7, completion_tokens=3)
+        if text in self.fail:
+            raise RateLimitError("slow down", status_code=429)
+        return Sentiment(label=self.predict(text), score=0.0)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        pass
+
+
+def test_task_sentiment_labels_with_the_sentiment_task() -> None:
+    items = load_labeled(SAMPLE).items
+    stub = StubSentiment(fail=[items[2].text])
+    result = run_eval(stub, items, task="sentiment")
+    predicted = [None if k == 2 else keyword_label(it.text) for k, it in enumerate(items)]
+    assert list(result.predicted) == predicted
+    assert sorted(stub.texts) == sorted(it.text for it in items)  # each review once
+    assert result.results[2].error is not None
+    assert result.results[2].error.kind == "rate_limit"
+    insight = result.results[0].insight
+    assert insight is not None
+    assert insight.extra == {"task": "sentiment"} and insight.model == "stub-model"
+    assert (insight.complaints, insight.reply.text) == ([], "")
+    # Every request counted once, though sentiment() returns no usage of its own.
+    assert (result.usage.requests, result.usage.prompt_tokens,
+            result.usage.completion_tokens) == (40, 280, 120)
+
+
+def test_task_sentiment_scores_no_aspects() -> None:
+    items = load_labeled(
+        ROOT / "tests" / "data" / "eval_semeval14.jsonl", aspect_column="aspects"
+    ).items
+    assert run_eval(StubSentiment(), items, task="sentiment").aspects is None
+
+
+def test_a_cache_never_mixes_the_tasks(tmp_path: Path) -> None:
+    items = load_labeled(SAMPLE).items
+    cache = tmp_path / "c.jsonl"
+    run_eval(StubAnalyzer(predict=lambda t: "mixed"), items, cache=cache)
+    stub = StubSentiment()
+    result = run_eval(stub, items, task="sentiment", cache=cache)
+    assert len(stub.texts) == 40  # the analyze results do not answer for the sentiment task
+    assert "mixed" not in result.predicted
+    again = StubSentiment()
+    assert run_eval(again, items, task="sentiment", cache=cache).predicted == result.predicted
+    assert again.texts == []
+    analyze = StubAnalyzer()
+    assert set(run_eval(analyze, items, cache=cache).predicted) == {"mixed"}
+    assert analyze.calls == []
+
+
+def test_a_task_the_analyzer_cannot_do_is_refused() -> None:
+    items = load_labeled(SAMPLE).items
+    with pytest.raises(TypeError, match=r"no sentiment\(\)"):
+        run_eval(StubAnalyzer(), items, task="sentiment")
+    with pytest.raises(ValueError, match="unknown task 'reply'"):
+        run_eval(StubAnalyzer(), items, task="reply")  # type: ignore[arg-type]
+
+
+def test_cli_eval_task_sentiment(capsys: pytest.CaptureFixture[str]) -> None:
+    stubs: list[StubSentiment] = []
+
+    def make(**kw: Any) -> StubSentiment:
+        stubs.append(StubSentiment())
+        return stubs[-1]
+
+    data = ROOT / "tests" / "data" / "eval_semeval14.jsonl"
+    argv = ["eval", str(data), "--aspect-column", "aspects", "--limit", "10",
+            "--task", "sentiment"]
+    assert main(argv, analyzer_factory=make) == 0
+    out = capsys.readouterr().out
+    assert "task: sentiment" in out
+    assert "aspects: not scored (they need --task analyze)" in out
+    assert "aspects  precision" not in out
+    assert len(stubs[0].texts) == 10
 
 
 def test_cli_eval_prints_metrics_and_writes_predictions(
