@@ -14,12 +14,22 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from .._constants import UNKNOWN_LANGUAGE
 from ._aggregate import SEVERITY_WEIGHTS
-from ._types import AspectCluster, CategorySummary, ProductSummary, Quote, ReportData
+from ._trend import Alert
+from ._types import (
+    AspectCluster,
+    CategorySummary,
+    ProductSummary,
+    Quote,
+    ReportData,
+    WeekSummary,
+)
 
 __all__ = [
+    "ALERT_COLUMNS",
     "CLUSTER_COLUMNS",
     "METHOD_NOTES",
     "PRODUCT_COLUMNS",
+    "alert_row",
     "aspects_text",
     "cluster_row",
     "esc",
@@ -31,6 +41,7 @@ __all__ = [
     "quote_html",
     "render_html",
     "span",
+    "week_row",
 ]
 
 _CSS = """
@@ -180,6 +191,35 @@ def product_row(p: ProductSummary) -> list[str]:
 def cluster_row(cl: AspectCluster) -> list[str]:
     """One row of the aspect-cluster table, unescaped."""
     return [cl.label, f"{cl.count:,}", ", ".join(f"{a} ({n})" for a, n in cl.aspects)]
+
+
+#: The alerts table, shared like the per-product one.
+ALERT_COLUMNS = ("week", "what", "share", "baseline", "threshold", "count", "analyzed")
+
+
+def alert_row(a: Alert) -> list[str]:
+    """One row of the alerts table, unescaped."""
+    return [
+        a.week_label,
+        a.metric,
+        pct(a.share),
+        pct(a.baseline),
+        pct(a.threshold),
+        f"{a.count:,}",
+        f"{a.total:,}",
+    ]
+
+
+def week_row(w: WeekSummary) -> list[str]:
+    """One row of the weekly table, unescaped."""
+    return [
+        w.label,
+        f"{w.reviews:,}",
+        f"{w.analyzed:,}",
+        pct(w.negative_share),
+        num(w.mean_score),
+        ", ".join(f"{k} {v}" for k, v in list(w.categories.items())[:3]),
+    ]
 
 
 def aspects_text(cat: CategorySummary) -> str:
@@ -367,19 +407,8 @@ def render_html(
             parts.append("<h3>Alerts</h3>")
             parts.append(
                 _table(
-                    ["week", "what", "share", "baseline", "threshold", "count", "analyzed"],
-                    [
-                        [
-                            _e(a.week_label),
-                            _e(a.metric),
-                            pct(a.share),
-                            pct(a.baseline),
-                            pct(a.threshold),
-                            f"{a.count:,}",
-                            f"{a.total:,}",
-                        ]
-                        for a in data.alerts
-                    ],
+                    list(ALERT_COLUMNS),
+                    [[_e(x) for x in alert_row(a)] for a in data.alerts],
                     numeric=(2, 3, 4, 5, 6),
                 )
             )
@@ -390,17 +419,7 @@ def render_html(
         parts.append(
             _table(
                 ["week", "reviews", "analyzed", "negative", "avg score", "top themes (reviews)"],
-                [
-                    [
-                        _e(w.label),
-                        f"{w.reviews:,}",
-                        f"{w.analyzed:,}",
-                        pct(w.negative_share),
-                        num(w.mean_score),
-                        _e(", ".join(f"{k} {v}" for k, v in list(w.categories.items())[:3])),
-                    ]
-                    for w in data.weeks
-                ],
+                [[_e(x) for x in week_row(w)] for w in data.weeks],
                 numeric=(1, 2, 3, 4),
             )
         )

@@ -10,9 +10,11 @@ import itertools
 from collections.abc import Iterable, Sequence
 
 from ._html import (
+    ALERT_COLUMNS,
     CLUSTER_COLUMNS,
     METHOD_NOTES,
     PRODUCT_COLUMNS,
+    alert_row,
     aspects_text,
     cluster_row,
     num,
@@ -20,6 +22,7 @@ from ._html import (
     product_row,
     quote_meta,
     span,
+    week_row,
 )
 from ._types import Quote, ReportData
 
@@ -122,37 +125,13 @@ def render_markdown(
     if data.weeks:
         out += ["## Over time", ""]
         if data.alerts:
-            out += _md_table(
-                ["week", "what", "share", "baseline", "threshold", "count", "analyzed"],
-                [
-                    [
-                        a.week_label,
-                        a.metric,
-                        pct(a.share),
-                        pct(a.baseline),
-                        pct(a.threshold),
-                        f"{a.count:,}",
-                        f"{a.total:,}",
-                    ]
-                    for a in data.alerts
-                ],
-            )
+            out += _md_table(list(ALERT_COLUMNS), [alert_row(a) for a in data.alerts])
         else:
             out += ["No alerts.", ""]
         out += [f"*Alert rule.* {data.trend_rule.describe()}", ""]
         out += _md_table(
             ["week", "reviews", "analyzed", "negative", "avg score", "top themes"],
-            [
-                [
-                    w.label,
-                    f"{w.reviews:,}",
-                    f"{w.analyzed:,}",
-                    pct(w.negative_share),
-                    num(w.mean_score),
-                    ", ".join(f"{k} {v}" for k, v in list(w.categories.items())[:3]),
-                ]
-                for w in data.weeks
-            ],
+            [week_row(w) for w in data.weeks],
         )
     out += ["## Praise worth quoting", ""]
     out += [_md_quote(q) for q in data.praise] or ["No verbatim praise found.", ""]
