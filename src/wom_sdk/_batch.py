@@ -186,6 +186,20 @@ def _pack_fallback(exc: BaseException) -> bool:
     return isinstance(exc, OutputError | InvalidReviewError) or not isinstance(exc, APIError)
 
 
+def _pack_outcome(
+    unit: Unit, got: Mapping[str, ReviewInsight], invalid: Mapping[str, InvalidReviewError]
+) -> tuple[list[tuple[int, BatchResult]], Unit]:
+    """A pack's answer as results, and the reviews it left unanswered (sent one by one)."""
+    out = [_ok(i, r, got[r.id]) for i, r in unit if r.id in got]
+    out += [_failed(i, r, invalid[r.id]) for i, r in unit if r.id in invalid]
+    return out, [(i, r) for i, r in unit if r.id not in got and r.id not in invalid]
+
+
+def _next_unit(queue: Iterator[Unit], stop: threading.Event, budget: Budget | None) -> Unit | None:
+    """The next unit to start; None once the queue is empty, cancelled or the budget spent."""
+    return None if stop.is_set() or _spent(budget) else next(queue, None)
+
+
 # -- sync driver (threads) ----------------------------------------------------------------
 def _unit_sync(
     unit: Unit, analyze_one: AnalyzeOne, analyze_pack: AnalyzePack, stop: threading.Event
@@ -208,9 +222,7 @@ def _run_unit_sync(
             if not _pack_fallback(e):
                 return [_failed(i, r, e) for i, r in unit]
             got, invalid = {}, {}
-        out += [_ok(i, r, got[r.id]) for i, r in unit if r.id in got]
-        out += [_failed(i, r, invalid[r.id]) for i, r in unit if r.id in invalid]
-        pending = [(i, r) for i, r in unit if r.id not in got and r.id not in invalid]
+        out, pending = _pack_outcome(unit, got, invalid)
     for i, r in pending:
         try:
             out.append(_ok(i, r, analyze_one(r)))
@@ -271,7 +283,7 @@ def iter_units(
         exhausted = False
         while running or not exhausted:
             while not exhausted and len(running) < _limit(rate_known, cap):
-                unit = None if stop.is_set() or _spent(budget) else next(queue, None)
+                unit = _next_unit(queue, stop, budget)
                 if unit is None:
                     exhausted = True
                     break
@@ -322,9 +334,7 @@ async def _run_unit_async(
             if not _pack_fallback(e):
                 return [_failed(i, r, e) for i, r in unit]
             got, invalid = {}, {}
-        out += [_ok(i, r, got[r.id]) for i, r in unit if r.id in got]
-        out += [_failed(i, r, invalid[r.id]) for i, r in unit if r.id in invalid]
-        pending = [(i, r) for i, r in unit if r.id not in got and r.id not in invalid]
+        out, pending = _pack_outcome(unit, got, invalid)
     for i, r in pending:
         try:
             out.append(_ok(i, r, await analyze_one(r)))
@@ -377,7 +387,7 @@ async def aiter_units(
     try:
         while running or not exhausted:
             while not exhausted and len(running) < _limit(rate_known, cap):
-                unit = None if stop.is_set() or _spent(budget) else next(queue, None)
+                unit = _next_unit(queue, stop, budget)
                 if unit is None:
                     exhausted = True
                     break
