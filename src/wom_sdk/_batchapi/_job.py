@@ -8,7 +8,8 @@ same ``JobCore`` generator with its own driver.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
@@ -126,6 +127,22 @@ class _JobView:
         if self._writer is not None:
             self._writer.close()
 
+    @contextmanager
+    def _waiting(self, timeout: float | None,
+                 on_progress: Callable[[Any], None] | None) -> Iterator[float | None]:
+        """The frame of both twins' ``wait``: yields the deadline; reports progress
+        meanwhile; an error closes the output, a timeout keeps it (``wait`` goes on)."""
+        self._progress = on_progress
+        try:
+            yield None if timeout is None else time.monotonic() + timeout
+        except TimeoutError:
+            raise
+        except BaseException:
+            self._close()
+            raise
+        finally:
+            self._progress = None
+
     def _ordered(self) -> list[BatchResult]:
         """Every result in input order; earlier runs' results read back from the output."""
         order = self._order or list(self._results)
@@ -170,18 +187,9 @@ class BatchJob(_JobView):
             on_progress: called with the job after each poll (``status``,
                 ``request_counts``, ``elapsed``).
         """
-        self._progress = on_progress
-        deadline = None if timeout is None else time.monotonic() + timeout
-        try:
+        with self._waiting(timeout, on_progress) as deadline:
             if self._driver.run(self._run, deadline=deadline):
                 self._close()
-        except TimeoutError:
-            raise
-        except BaseException:
-            self._close()
-            raise
-        finally:
-            self._progress = None
 
     def results(self, *, timeout: float | None = None) -> list[BatchResult]:
         """Every review's result, in input order (waits for the job first)."""
@@ -219,18 +227,9 @@ class AsyncBatchJob(_JobView):
     async def wait(self, *, timeout: float | None = None,
                    on_progress: Callable[[AsyncBatchJob], None] | None = None) -> None:
         """Async twin of ``BatchJob.wait``."""
-        self._progress = on_progress
-        deadline = None if timeout is None else time.monotonic() + timeout
-        try:
+        with self._waiting(timeout, on_progress) as deadline:
             if await self._driver.run(self._run, deadline=deadline):
                 self._close()
-        except TimeoutError:
-            raise
-        except BaseException:
-            self._close()
-            raise
-        finally:
-            self._progress = None
 
     async def results(self, *, timeout: float | None = None) -> list[BatchResult]:
         """Async twin of ``BatchJob.results``."""
