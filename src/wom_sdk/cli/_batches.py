@@ -26,7 +26,13 @@ from .._batchapi._settings import MemorySource, Settings
 from .._batchapi._state import JobState, StateStore
 from .._constants import EXIT_OK, EXIT_USAGE
 from ..io._progress import _duration
-from ._common import api_key_from_env, exit_status_help, fail, make_analyzer
+from ._common import (
+    add_connection_options,
+    api_key_from_env,
+    exit_status_help,
+    fail,
+    make_analyzer,
+)
 
 try:
     import fcntl
@@ -51,12 +57,9 @@ def register(subparsers: Any) -> None:
                         "`wom analyze` collects it)")
     p.add_argument("--json", action="store_true", help="print the job as JSON")
     g = p.add_argument_group("endpoint")
-    g.add_argument("--base-url", metavar="URL",
-                   help="where the job's batches are (default: the endpoint the job was "
-                        "submitted to, from the state file)")
-    g.add_argument("--api-key-env", metavar="NAME",
-                   help="read the API key from this environment variable instead of "
-                        "OPENAI_API_KEY")
+    add_connection_options(g, base_url_help="where the job's batches are (default: the "
+                                            "endpoint the job was submitted to, from the "
+                                            "state file)")
     p.set_defaults(func=run)
 
 

@@ -171,11 +171,12 @@ def reading_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 # -- the endpoint -------------------------------------------------------------------------------
-def add_connection_options(g: Any) -> None:
+def add_connection_options(
+    g: Any, *, base_url_help: str = "OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1 "
+                                    "(default: OPENAI_BASE_URL, else OpenAI)",
+) -> None:
     """``--base-url`` and ``--api-key-env``: where requests go, with which key."""
-    g.add_argument("--base-url", metavar="URL",
-                   help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1 "
-                        "(default: OPENAI_BASE_URL, else OpenAI)")
+    g.add_argument("--base-url", metavar="URL", help=base_url_help)
     g.add_argument("--api-key-env", metavar="NAME",
                    help="read the API key from this environment variable instead of "
                         "OPENAI_API_KEY (a key is never given on the command line)")
