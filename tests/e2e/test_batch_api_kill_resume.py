@@ -22,7 +22,7 @@ from typing import Any
 import openai
 import pytest
 
-from helpers.processes import fake_server, write_reviews
+from helpers.processes import fake_server, wom_analyze, write_reviews
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform == "win32",
                                                     reason="POSIX signals")]
@@ -44,9 +44,8 @@ def reviews(tmp_path: Path) -> Path:
 
 
 def _command(base_url: str, src: Path, out: Path) -> list[str]:
-    return [sys.executable, "-m", "wom_sdk", "analyze", str(src), "-o", str(out),
-            "--base-url", base_url, "--model", "gpt-4o-mini", "--batch-api",
-            "--max-requests-per-file", str(PER_FILE), "--poll-interval", "0.2"]
+    return wom_analyze(base_url, src, out, "--batch-api",
+                       "--max-requests-per-file", str(PER_FILE), "--poll-interval", "0.2")
 
 
 def _state(out: Path) -> dict[str, Any] | None:

@@ -13,13 +13,18 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from helpers.processes import fake_server, write_reviews
+from helpers.processes import (
+    fake_server,
+    output_lines,
+    wait_for_lines,
+    wom_analyze,
+    write_reviews,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform == "win32",
                                                     reason="POSIX signals")]
@@ -39,27 +44,17 @@ def reviews(tmp_path: Path) -> Path:
 
 
 def _command(base_url: str, src: Path, out: Path) -> list[str]:
-    return [sys.executable, "-m", "wom_sdk", "analyze", str(src), "-o", str(out),
-            "--base-url", base_url, "--model", "gpt-4o-mini",
-            "--rpm", "60000", "--concurrency", "4"]
-
-
-def _lines(out: Path) -> list[str]:
-    return out.read_bytes().decode("utf-8").splitlines() if out.exists() else []
+    return wom_analyze(base_url, src, out, "--rpm", "60000", "--concurrency", "4")
 
 
 def _start_and_wait(cmd: list[str], out: Path, at_least: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while len(_lines(out)) < at_least:
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "no progress"
-        time.sleep(0.02)
+    wait_for_lines(proc, out, at_least)
     return proc
 
 
 def _assert_complete(out: Path) -> None:
-    records = [json.loads(line) for line in _lines(out)]  # every line is whole JSON
+    records = [json.loads(line) for line in output_lines(out)]  # every line is whole JSON
     ids = [r["id"] for r in records]
     assert len(ids) == len(set(ids)), "an id was written twice"
     assert sorted(ids) == sorted(f"id-{i}" for i in range(N_REVIEWS))
@@ -73,7 +68,7 @@ def test_sigkill_then_rerun_writes_every_id_exactly_once(
     proc = _start_and_wait(cmd, out, at_least=30)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
-    killed_at = len(_lines(out))
+    killed_at = len(output_lines(out))
     assert 30 <= killed_at < N_REVIEWS
     summary = tmp_path / "summary.json"
     done = subprocess.run([*cmd, "--summary-json", str(summary)], capture_output=True,
@@ -110,7 +105,7 @@ def test_ctrl_c_finishes_in_flight_work_and_says_how_to_resume(
     assert "run the same command again" in message
     assert "wom analyze" in message
     assert "Traceback" not in message
-    lines = _lines(out)
+    lines = output_lines(out)
     assert 20 <= len(lines) < N_REVIEWS
     assert out.read_bytes().endswith(b"\n")  # stopped between lines, nothing cut
     done = subprocess.run(cmd, capture_output=True, timeout=120)

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from fakeserver import FakeOpenAIServer, wom_responder
+from helpers.processes import output_lines, wait_for_lines, wom_analyze
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform == "win32",
                                                     reason="POSIX signals")]
@@ -34,21 +35,8 @@ def _reviews(tmp_path: Path) -> Path:
 
 
 def _command(base_url: str, src: Path, out: Path, rpm: str) -> list[str]:
-    return [sys.executable, "-m", "wom_sdk", "analyze", str(src), "-o", str(out),
-            "--base-url", base_url, "--model", "fake-model", "--rpm", rpm,
-            "--concurrency", "16"]
-
-
-def _lines(out: Path) -> list[str]:
-    return out.read_bytes().decode("utf-8").splitlines() if out.exists() else []
-
-
-def _wait_for_lines(proc: subprocess.Popen[bytes], out: Path, n: int) -> None:
-    deadline = time.monotonic() + 60
-    while len(_lines(out)) < n:
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "no progress"
-        time.sleep(0.02)
+    return wom_analyze(base_url, src, out, "--rpm", rpm, "--concurrency", "16",
+                       model="fake-model")
 
 
 def _finish_and_check(src: Path, out: Path) -> None:
@@ -56,7 +44,7 @@ def _finish_and_check(src: Path, out: Path) -> None:
         done = subprocess.run(_command(fast.base_url, src, out, "60000"), capture_output=True,
                               timeout=120)
     assert done.returncode == 0, done.stderr.decode()
-    ids = [json.loads(x)["id"] for x in _lines(out)]
+    ids = [json.loads(x)["id"] for x in output_lines(out)]
     assert sorted(ids) == sorted(f"id-{i}" for i in range(N_REVIEWS))  # each exactly once
 
 
@@ -65,7 +53,7 @@ def test_no_request_after_the_first_ctrl_c(tmp_path: Path) -> None:
     with FakeOpenAIServer(responder=wom_responder) as srv:
         proc = subprocess.Popen(_command(srv.base_url, src, out, "60"),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        _wait_for_lines(proc, out, 2)
+        wait_for_lines(proc, out, 2)
         signalled = time.time()
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)

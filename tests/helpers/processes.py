@@ -1,10 +1,11 @@
-"""Real processes for end-to-end tests: the fake server, and an input file of reviews."""
+"""Real processes for end-to-end tests: the fake server, ``wom analyze``, a file of reviews."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,3 +39,24 @@ def write_reviews(path: Path, n: int) -> Path:
         lines.append(f"id-{i},Phone,{text}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def wom_analyze(base_url: str, src: Path, out: Path, *options: str,
+                model: str = "gpt-4o-mini") -> list[str]:
+    """The command line of ``wom analyze SRC -o OUT`` against ``base_url``, then ``options``."""
+    return [sys.executable, "-m", "wom_sdk", "analyze", str(src), "-o", str(out),
+            "--base-url", base_url, "--model", model, *options]
+
+
+def output_lines(out: Path) -> list[str]:
+    """The lines written to ``out`` so far (none if it does not exist yet)."""
+    return out.read_bytes().decode("utf-8").splitlines() if out.exists() else []
+
+
+def wait_for_lines(proc: subprocess.Popen[bytes], out: Path, n: int) -> None:
+    """Wait until ``proc`` has written ``n`` lines to ``out``; fail if it ends or stalls first."""
+    deadline = time.monotonic() + 60
+    while len(output_lines(out)) < n:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "no progress"
+        time.sleep(0.02)
