@@ -24,8 +24,8 @@ from ._analysis import AnalysisAcc, AnalysisOptions
 from ._cluster import cluster_aspects
 from ._compare import Side, ThemeQuote
 from ._sampling import QuoteSample, TopCounter, quote_key
-from ._stats import MICRO as _MICRO
 from ._stats import micro as _micro
+from ._stats import micro_mean
 from ._trend import Alert, TrendRule, WeekCount, detect_alerts, week_start
 from ._types import (
     AspectCluster,
@@ -98,7 +98,7 @@ class _GroupAcc:
     reviews: int = 0
     analyzed: int = 0
     negative: int = 0
-    score_sum: int = 0  # in _MICRO units
+    score_sum: int = 0  # in micro units (_stats.micro)
     complaints: int = 0
     categories: Counter[str] = field(default_factory=Counter)
 
@@ -126,7 +126,7 @@ class Aggregator:
         self.languages: Counter[str] = Counter()
         self.labels: Counter[str] = Counter()
         self.histogram = [0] * HISTOGRAM_BINS
-        self.score_sum = 0  # sums in _MICRO units: see _micro
+        self.score_sum = 0  # sums in micro units: see _micro
         self.ratings: Counter[str] = Counter()
         self.rating_sum = 0
         self.rating_n = 0
@@ -398,10 +398,10 @@ class Aggregator:
             label_counts=labels,
             histogram=tuple(self.histogram),
             bin_edges=edges,
-            mean_score=self.score_sum / _MICRO / self.analyzed if self.analyzed else None,
+            mean_score=micro_mean(self.score_sum, self.analyzed),
             negative_share=labels["negative"] / self.analyzed if self.analyzed else None,
             rating_counts=dict(sorted(self.ratings.items(), key=lambda kv: float(kv[0]))),
-            mean_rating=self.rating_sum / _MICRO / self.rating_n if self.rating_n else None,
+            mean_rating=micro_mean(self.rating_sum, self.rating_n),
             rating_mismatches=self.rating_mismatches,
         )
 
@@ -440,7 +440,7 @@ class Aggregator:
                     reviews=acc.reviews,
                     analyzed=acc.analyzed,
                     failed=acc.reviews - acc.analyzed,
-                    mean_score=acc.score_sum / _MICRO / acc.analyzed if acc.analyzed else None,
+                    mean_score=micro_mean(acc.score_sum, acc.analyzed),
                     negative_share=acc.negative / acc.analyzed if acc.analyzed else None,
                     complaints=acc.complaints,
                     top_categories=tuple(
@@ -457,7 +457,7 @@ class Aggregator:
                 reviews=acc.reviews,
                 analyzed=acc.analyzed,
                 negative=acc.negative,
-                mean_score=acc.score_sum / _MICRO / acc.analyzed if acc.analyzed else None,
+                mean_score=micro_mean(acc.score_sum, acc.analyzed),
                 categories=dict(sorted(acc.categories.items(), key=lambda kv: (-kv[1], kv[0]))),
             )
             for week, acc in sorted(self.weeks.items())

@@ -41,6 +41,7 @@ __all__ = [
     "bootstrap_difference",
     "fisher_exact",
     "micro",
+    "micro_mean",
     "multinomial",
     "percentile",
     "proportion_test",
@@ -54,6 +55,11 @@ def micro(value: float) -> int:
     """Scores and ratings are summed as integers: float sums depend on the order of
     the input, and the report must not (same reviews, same numbers, any order)."""
     return round(value * MICRO)
+
+
+def micro_mean(total: int, n: int) -> float | None:
+    """The mean of ``n`` values summed by ``micro`` (None for none)."""
+    return total / MICRO / n if n else None
 
 
 @dataclass
@@ -82,7 +88,7 @@ class Tally:
 
     @property
     def mean_score(self) -> float | None:
-        return self.score_sum / MICRO / self.analyzed if self.analyzed else None
+        return micro_mean(self.score_sum, self.analyzed)
 
     @property
     def negative_share(self) -> float | None:
@@ -90,7 +96,7 @@ class Tally:
 
     @property
     def mean_rating(self) -> float | None:
-        return self.rating_sum / MICRO / self.rating_n if self.rating_n else None
+        return micro_mean(self.rating_sum, self.rating_n)
 
 
 #: A group of values as (value, count) pairs, values distinct.
