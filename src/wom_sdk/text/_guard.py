@@ -451,21 +451,16 @@ def review_flags(review: str) -> list[str]:
     Short stable codes from ``REVIEW_REASONS``, in that order.
     """
     text = _prepare(review)
-    flags: list[str] = []
-    if _INSTRUCTION_RE.search(text) or _ROLE_RE.search(text) or _PROMPT_TALK_RE.search(text):
-        flags.append("prompt_injection")
-    if _VIOLENCE_RE.search(text):
-        flags.append("violence_threat")
-    if _SELF_HARM_RE.search(text):
-        flags.append("self_harm")
-    if _LEGAL_RE.search(text):
-        flags.append("legal_threat")
-    if _REGULATOR_RE.search(text):
-        flags.append("regulator_complaint")
-    if _SAFETY_RE.search(text):
-        flags.append("safety_claim")
-    if _MEDICAL_RE.search(text):
-        flags.append("medical_issue")
-    if find_cn_ids(text) or find_bank_cards(text) or find_phones(text) or find_emails(text):
-        flags.append("personal_data")
-    return flags
+    found: dict[str, object] = {
+        "prompt_injection": _INSTRUCTION_RE.search(text) or _ROLE_RE.search(text)
+        or _PROMPT_TALK_RE.search(text),
+        "violence_threat": _VIOLENCE_RE.search(text),
+        "self_harm": _SELF_HARM_RE.search(text),
+        "legal_threat": _LEGAL_RE.search(text),
+        "regulator_complaint": _REGULATOR_RE.search(text),
+        "safety_claim": _SAFETY_RE.search(text),
+        "medical_issue": _MEDICAL_RE.search(text),
+        "personal_data": find_cn_ids(text) or find_bank_cards(text) or find_phones(text)
+        or find_emails(text),
+    }
+    return [reason for reason in REVIEW_REASONS if found[reason]]
