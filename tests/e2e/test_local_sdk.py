@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import pytest
 
+from helpers.answers import REVIEW
 from wom_sdk import AsyncReviewAnalyzer, OutputError, RetryPolicy, ReviewAnalyzer, ReviewInsight
 from wom_sdk.local import LocalServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.local]
 
-REVIEW = "电池一天要充三次，客服也不回消息"
 # Local runs: one request at a time, a long timeout, no retry of a slow answer.
 SETTINGS = {"max_output_tokens": 384, "timeout": 300, "retry": RetryPolicy(attempts=1)}
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from wom_sdk.testing import insight
+from wom_sdk import RetryPolicy, ReviewAnalyzer
+from wom_sdk.testing import FakeLLM, insight
+
+#: The review most scripted-endpoint tests analyze (a complaint, in Chinese).
+REVIEW = "电池一天要充三次，客服也不回消息"
+
+
+def make_analyzer(llm: FakeLLM, retry: RetryPolicy, **kw: Any) -> ReviewAnalyzer:
+    """``llm``'s analyzer as the scripted-endpoint tests make it: a fixed model and key."""
+    return llm.analyzer(model="mock-model", api_key="sk-test", retry=retry, **kw)
 
 
 def insight_json(

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import openai
 import pytest
 
 import wom_sdk
-from helpers.answers import insight_json
+from helpers.answers import REVIEW, insight_json, make_analyzer
 from wom_sdk import (
     ConfigurationError,
     IncompatibleEndpointError,
@@ -20,12 +18,6 @@ from wom_sdk import (
 )
 from wom_sdk._config import azure_v1_base_url, resolve_settings
 from wom_sdk.testing import FAKE_BASE_URL, FakeLLM, Reply, api_error
-
-REVIEW = "电池一天要充三次，客服也不回消息"
-
-
-def make(llm: FakeLLM, retry: RetryPolicy, **kw: Any) -> ReviewAnalyzer:
-    return llm.analyzer(model="mock-model", api_key="sk-test", retry=retry, **kw)
 
 
 @pytest.mark.parametrize(
@@ -42,7 +34,7 @@ def test_a_url_that_is_not_an_openai_api_is_said_at_once(
         reply: Reply, what: str, fast_retry: RetryPolicy) -> None:
     llm = FakeLLM(then=reply)
     with pytest.raises(IncompatibleEndpointError) as info:
-        make(llm, fast_retry).analyze(REVIEW)
+        make_analyzer(llm, fast_retry).analyze(REVIEW)
     message = str(info.value)
     assert "this does not look like an OpenAI-compatible endpoint" in message
     assert FAKE_BASE_URL in message
@@ -54,7 +46,7 @@ def test_a_url_that_is_not_an_openai_api_is_said_at_once(
 def test_a_batch_against_a_wrong_url_fails_every_review_with_that_kind(
         fast_retry: RetryPolicy) -> None:
     llm = FakeLLM(then=Reply(200, "<html></html>", {"content-type": "text/html"}))
-    results = make(llm, fast_retry).analyze_many([REVIEW, "好评"])
+    results = make_analyzer(llm, fast_retry).analyze_many([REVIEW, "好评"])
     assert {r.error.kind for r in results if r.error} == {"incompatible_endpoint"}
 
 
@@ -70,7 +62,7 @@ def test_each_status_has_its_class_under_api_status_error(
         status: int, cls: type[Exception], says: str, fast_retry: RetryPolicy) -> None:
     llm = FakeLLM(then=api_error(status, "nope"))
     with pytest.raises(cls) as info:
-        make(llm, fast_retry).analyze(REVIEW)
+        make_analyzer(llm, fast_retry).analyze(REVIEW)
     assert isinstance(info.value, wom_sdk.APIStatusError)
     assert says in str(info.value)
 
@@ -80,7 +72,7 @@ def test_a_json_schema_answered_in_prose_steps_to_tools(fast_retry: RetryPolicy)
     # goes again as a forced tool call (not a re-ask), and the mode is remembered.
     llm = FakeLLM(["I read the review. The customer is unhappy about the battery."],
                   then=insight_json(REVIEW))
-    a = make(llm, fast_retry)
+    a = make_analyzer(llm, fast_retry)
     insight = a.analyze(REVIEW)
     assert insight.extra["structured_output"] == "tools"
     assert "tools" in llm.requests[1].body

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 import wom_sdk
+from helpers.answers import REVIEW
 from wom_sdk import events as ev
 from wom_sdk._llm import ChatRequest, Mode
 from wom_sdk.events._observer import Observer, TaskScope
@@ -25,7 +26,6 @@ from wom_sdk.testing import (
     set_testing,
 )
 
-REVIEW = "电池一天要充三次，客服也不回消息"
 QUOTE = "电池一天要充三次"
 
 

@@ -19,6 +19,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
     InMemorySpanExporter,
 )
 
+from helpers.answers import REVIEW
 from wom_sdk.testing import (
     FakeLLM,
     Reply,
@@ -29,7 +30,6 @@ from wom_sdk.testing import (
     timed_out,
 )
 
-REVIEW = "电池一天要充三次，客服也不回消息"
 QUOTE = "电池一天要充三次"
 # Built from parts so that secret scanners do not mistake this fake for a real key.
 KEY = "sk" + "-otel-planted-SECRET-0123456789"

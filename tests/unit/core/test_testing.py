@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 
 import wom_sdk
+from helpers.answers import REVIEW
 from wom_sdk import RetryPolicy, ReviewAnalyzer
 from wom_sdk import testing as wt
 from wom_sdk.testing import FakeLLM, RecordedRequest, insight, set_testing
 
 README = Path(__file__).parents[3] / "README.md"
-REVIEW = "电池一天要充三次，客服也不回消息"
 #: Backoff long enough that a single real sleep would show.
 SLOW_RETRY = RetryPolicy(attempts=3, wait_initial=50, wait_max=50, wait_jitter=0)
 

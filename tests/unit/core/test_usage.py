@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from helpers.answers import REVIEW
 from wom_sdk._llm import response_from_completion
 from wom_sdk.io._results import ResultRecord, read_results
 from wom_sdk.testing import (
@@ -21,8 +22,6 @@ from wom_sdk.testing import (
     set_testing,
 )
 from wom_sdk.types import Usage
-
-REVIEW = "电池一天要充三次，客服也不回消息"
 
 
 @pytest.fixture(autouse=True)
