@@ -132,7 +132,8 @@ def test_wom_eval_task_sentiment_asks_only_for_the_sentiment(
     # The responder labels alike whatever the task: the same hand-computed scores.
     assert "accuracy  0.571  (4/7; 1 failed, counted as wrong)" in out
     stats = server.stats()
-    assert stats.requests == 7 and stats.faults == {"refusal": 1}
+    assert stats.requests == 7
+    assert stats.faults == {"refusal": 1}
     # Only the sentiment task's fields were asked for: no complaints, no reply.
     asked = {json.dumps(r.get("response_format") or r.get("tools"))
              for r in server.requests}

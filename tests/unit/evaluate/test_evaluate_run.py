@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from wom_sdk._exceptions import RateLimitError
 from wom_sdk.cli import main
 from wom_sdk.evaluate import classification_metrics, load_labeled, run_eval
-from wom_sdk._exceptions import RateLimitError
 from wom_sdk.types import ReviewInsight, Sentiment, Usage
 
 ROOT = Path(__file__).parents[3]
@@ -156,7 +156,8 @@ def test_task_sentiment_labels_with_the_sentiment_task() -> None:
     assert result.results[2].error.kind == "rate_limit"
     insight = result.results[0].insight
     assert insight is not None
-    assert insight.extra == {"task": "sentiment"} and insight.model == "stub-model"
+    assert insight.extra == {"task": "sentiment"}
+    assert insight.model == "stub-model"
     assert (insight.complaints, insight.reply.text) == ([], "")
     # Every request counted once, though sentiment() returns no usage of its own.
     assert (result.usage.requests, result.usage.prompt_tokens,
