@@ -22,7 +22,7 @@ from typing import Any
 import openai
 import pytest
 
-from helpers.processes import fake_server, wom_analyze, write_reviews
+from helpers.processes import fake_server, interruptible, wom_analyze, write_reviews
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform == "win32",
                                                     reason="POSIX signals")]
@@ -110,7 +110,7 @@ def test_ctrl_c_while_waiting_says_how_to_resume_and_the_batches_go_on(
         base_url: str, reviews: Path, tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
     cmd = _command(base_url, reviews, out)
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = interruptible(cmd)
     _wait_for(proc, lambda: bool((_state(out) or {}).get("parts")), "plan")
     time.sleep(0.3)
     proc.send_signal(signal.SIGINT)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -60,3 +61,14 @@ def wait_for_lines(proc: subprocess.Popen[bytes], out: Path, n: int) -> None:
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "no progress"
         time.sleep(0.02)
+
+
+def interruptible(cmd: list[str]) -> subprocess.Popen[bytes]:
+    """Start ``cmd`` with SIGINT at its default, whatever this process inherited.
+
+    A shell starts a background job (``cmd &`` without job control: CI scripts,
+    ``nohup``) with SIGINT ignored, its children inherit that, and Python then
+    installs no KeyboardInterrupt handler: a test's SIGINT would be lost.
+    """
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
