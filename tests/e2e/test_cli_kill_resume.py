@@ -20,6 +20,7 @@ import pytest
 
 from helpers.processes import (
     fake_server,
+    interruptible,
     output_lines,
     wait_for_lines,
     wom_analyze,
@@ -48,7 +49,7 @@ def _command(base_url: str, src: Path, out: Path) -> list[str]:
 
 
 def _start_and_wait(cmd: list[str], out: Path, at_least: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = interruptible(cmd)
     wait_for_lines(proc, out, at_least)
     return proc
 

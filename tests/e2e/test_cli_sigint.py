@@ -1,5 +1,8 @@
 """Ctrl-C stops paying at once: ``wom analyze`` in a real process, interrupted with SIGINT.
 
+SIGTERM (``kill``, ``docker stop``) is taken as the first Ctrl-C; an inherited
+SIG_IGN (a background job) is respected.
+
 The fake server runs in this process and records when each request arrived;
 ``wom analyze`` runs as a subprocess paced at 60 requests per minute with 16
 reviews in flight, so that after the first answers most of them are asleep in
@@ -19,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from fakeserver import FakeOpenAIServer, wom_responder
-from helpers.processes import output_lines, wait_for_lines, wom_analyze
+from helpers.processes import interruptible, output_lines, wait_for_lines, wom_analyze
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform == "win32",
                                                     reason="POSIX signals")]
@@ -48,14 +51,14 @@ def _finish_and_check(src: Path, out: Path) -> None:
     assert sorted(ids) == sorted(f"id-{i}" for i in range(N_REVIEWS))  # each exactly once
 
 
-def test_no_request_after_the_first_ctrl_c(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_no_request_after_the_first_ctrl_c(tmp_path: Path, sig: signal.Signals) -> None:
     src, out = _reviews(tmp_path), tmp_path / "out.jsonl"
     with FakeOpenAIServer(responder=wom_responder) as srv:
-        proc = subprocess.Popen(_command(srv.base_url, src, out, "60"),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = interruptible(_command(srv.base_url, src, out, "60"))
         wait_for_lines(proc, out, 2)
         signalled = time.time()
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         _, err = proc.communicate(timeout=30)
         exited = time.time()
         time.sleep(1.5)  # a sleeper that still sent would have by now (one a second)
@@ -72,8 +75,7 @@ def test_a_second_ctrl_c_exits_at_once_and_leaves_a_resumable_file(tmp_path: Pat
     src, out = _reviews(tmp_path), tmp_path / "out.jsonl"
     # Every answer takes 8 s: after the first Ctrl-C the run waits for those in flight.
     with FakeOpenAIServer(responder=wom_responder, latency=8.0) as srv:
-        proc = subprocess.Popen(_command(srv.base_url, src, out, "60000"),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = interruptible(_command(srv.base_url, src, out, "60000"))
         deadline = time.monotonic() + 60
         while len(srv.requests) < 4:
             assert proc.poll() is None, proc.communicate()
@@ -90,3 +92,18 @@ def test_a_second_ctrl_c_exits_at_once_and_leaves_a_resumable_file(tmp_path: Pat
     assert "Traceback" not in err.decode()
     assert "run the same command again" in err.decode()
     _finish_and_check(src, out)
+
+
+def test_an_ignored_sigint_stays_ignored(tmp_path: Path) -> None:
+    # A background job (`wom analyze ... &` in a script) starts with SIGINT ignored, so
+    # that the terminal's Ctrl-C is not for it: wom must not take it back.
+    src, out = _reviews(tmp_path), tmp_path / "out.jsonl"
+    with FakeOpenAIServer(responder=wom_responder) as srv:
+        proc = subprocess.Popen(_command(srv.base_url, src, out, "600"),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+        wait_for_lines(proc, out, 2)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err.decode()
+    assert len(output_lines(out)) == N_REVIEWS

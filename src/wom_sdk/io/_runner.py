@@ -200,7 +200,7 @@ class BatchRun:
                                   tokens=lambda: self.analyzer.usage.total_tokens)
         start = time.monotonic()
         try:
-            with _SigintHandler(self):
+            with _StopSignals(self):
                 for _, res in pairs:
                     self._accept(res)
             if self._answered and not self._tripped and not s.interrupted:
@@ -258,22 +258,35 @@ class BatchRun:
             print(message, file=sys.stderr, flush=True)
 
 
-class _SigintHandler:
-    """First Ctrl-C: stop sending, finish and write what is in flight. Second: quit now."""
+class _StopSignals:
+    """First Ctrl-C: stop sending, finish and write what is in flight. Second: quit now.
+
+    SIGTERM (``kill``, ``docker stop``, systemd, a CI timeout) is taken the same way:
+    a supervisor's stop should not throw away answers already paid for. Docker and
+    systemd send SIGKILL after their grace period (10 s and 90 s by default), which the
+    requests in flight usually beat; a killed run is still resumable.
+    """
+
+    _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self, run: BatchRun) -> None:
         self.run = run
-        self._previous: Any = None
+        self._previous: dict[int, Any] = {}
         self._active = threading.current_thread() is threading.main_thread()
 
-    def __enter__(self) -> _SigintHandler:
+    def __enter__(self) -> _StopSignals:
         if self._active:
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+            for sig in self._SIGNALS:
+                # An ignored signal stays ignored (the Unix convention): a shell starts
+                # a background job (`wom ... &`) with SIGINT ignored so that the
+                # terminal's Ctrl-C does not reach it.
+                if signal.getsignal(sig) is not signal.SIG_IGN:
+                    self._previous[sig] = signal.signal(sig, self._handle)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._active:
-            signal.signal(signal.SIGINT, self._previous)
+        for sig, previous in self._previous.items():
+            signal.signal(sig, previous)
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         run = self.run
@@ -286,6 +299,8 @@ class _SigintHandler:
             print(f"\nStopped. {run.writer.written} results written this run to "
                   f"{run.writer.name}.{hint}", file=sys.stderr, flush=True)
             os._exit(EXIT_INTERRUPTED)
+        what = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
         run.summary.interrupted = True
-        run.stop("interrupted (Ctrl-C)")
-        run.note("\nInterrupted: finishing the reviews in flight (Ctrl-C again to quit now).")
+        run.stop(f"interrupted ({what})")
+        run.note(f"\nInterrupted ({what}): finishing the reviews in flight "
+                 "(again to quit now).")
