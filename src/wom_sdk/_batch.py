@@ -195,9 +195,45 @@ def _pack_outcome(
     return out, [(i, r) for i, r in unit if r.id not in got and r.id not in invalid]
 
 
-def _next_unit(queue: Iterator[Unit], stop: threading.Event, budget: Budget | None) -> Unit | None:
-    """The next unit to start; None once the queue is empty, cancelled or the budget spent."""
-    return None if stop.is_set() or _spent(budget) else next(queue, None)
+class _Schedule:
+    """Which unit starts next, and when: the one frame of both drivers (no I/O).
+
+    Holds the cap on units in flight, the cancel event, the budget and the items
+    rejected on the way in; the drivers only start, wait for and yield units.
+    """
+
+    def __init__(
+        self,
+        units: Iterable[Unit],
+        *,
+        rate_known: Callable[[], bool],
+        max_concurrency: int | None,
+        budget: Budget | None,
+        cancel: threading.Event | None,
+        rejected: list[tuple[int, BatchResult]] | None,
+    ) -> None:
+        self.cap = max_concurrency or DEFAULT_MAX_CONCURRENCY
+        self.stop = cancel if cancel is not None else threading.Event()
+        #: True once no more unit will start: the queue is empty, cancelled or the budget spent.
+        self.exhausted = False
+        self._rejected = rejected if rejected is not None else []
+        self._queue = iter(units)
+        self._knows_rate = rate_known
+        self._spending = budget
+
+    def next_unit(self, in_flight: int) -> Unit | None:
+        """The unit to start now; None at the cap (for now) or once ``exhausted``."""
+        if self.exhausted or in_flight >= _limit(self._knows_rate, self.cap):
+            return None
+        unit = None if self.stop.is_set() or _spent(self._spending) else next(self._queue, None)
+        self.exhausted = unit is None
+        return unit
+
+    def drain(self) -> list[tuple[int, BatchResult]]:
+        """The items rejected since the last call (``_records`` appends to the same list)."""
+        out = self._rejected[:]
+        self._rejected.clear()
+        return out
 
 
 # -- sync driver (threads) ----------------------------------------------------------------
@@ -269,27 +305,20 @@ def iter_units(
     rejected: list[tuple[int, BatchResult]] | None = None,
 ) -> Iterator[tuple[int, BatchResult]]:
     """``iter_batch`` for units already grouped (a provider batch's re-runs keep theirs)."""
-    cap = max_concurrency or DEFAULT_MAX_CONCURRENCY
-    stop = cancel if cancel is not None else threading.Event()
-    rejected = rejected if rejected is not None else []
-    queue = iter(units)
-    pool = cf.ThreadPoolExecutor(max_workers=cap, thread_name_prefix="wom")
+    plan = _Schedule(units, rate_known=rate_known, max_concurrency=max_concurrency,
+                     budget=budget, cancel=cancel, rejected=rejected)
+    pool = cf.ThreadPoolExecutor(max_workers=plan.cap, thread_name_prefix="wom")
     running: set[cf.Future[list[tuple[int, BatchResult]]]] = set()
     finished = False
     # Each unit runs in a copy of the caller's context, as asyncio tasks do: the
     # caller's OpenTelemetry span is the parent of the reviews' spans.
     caller = contextvars.copy_context()
     try:
-        exhausted = False
-        while running or not exhausted:
-            while not exhausted and len(running) < _limit(rate_known, cap):
-                unit = _next_unit(queue, stop, budget)
-                if unit is None:
-                    exhausted = True
-                    break
+        while running or not plan.exhausted:
+            while (unit := plan.next_unit(len(running))) is not None:
                 running.add(pool.submit(caller.copy().run, _unit_sync, unit, analyze_one,
-                                        analyze_pack, stop))
-            yield from _drain(rejected)
+                                        analyze_pack, plan.stop))
+            yield from plan.drain()
             if not running:
                 break
             done, running = cf.wait(running, return_when=cf.FIRST_COMPLETED)
@@ -301,14 +330,8 @@ def iter_units(
             # Ctrl-C, or a caller that stops iterating: workers asleep in the
             # limiter must not send when they wake; do not wait for the reviews
             # in flight (each may take a timeout), drop the queued ones.
-            stop.set()
+            plan.stop.set()
         pool.shutdown(wait=finished, cancel_futures=not finished)
-
-
-def _drain(rejected: list[tuple[int, BatchResult]]) -> list[tuple[int, BatchResult]]:
-    out = rejected[:]
-    rejected.clear()
-    return out
 
 
 # -- async driver (tasks) -----------------------------------------------------------------
@@ -377,23 +400,16 @@ async def aiter_units(
     rejected: list[tuple[int, BatchResult]] | None = None,
 ) -> AsyncIterator[tuple[int, BatchResult]]:
     """Async twin of ``iter_units``."""
-    cap = max_concurrency or DEFAULT_MAX_CONCURRENCY
-    stop = cancel if cancel is not None else threading.Event()
-    rejected = rejected if rejected is not None else []
-    queue = iter(units)
+    plan = _Schedule(units, rate_known=rate_known, max_concurrency=max_concurrency,
+                     budget=budget, cancel=cancel, rejected=rejected)
     running: set[asyncio.Task[list[tuple[int, BatchResult]]]] = set()
-    exhausted = False
     finished = False
     try:
-        while running or not exhausted:
-            while not exhausted and len(running) < _limit(rate_known, cap):
-                unit = _next_unit(queue, stop, budget)
-                if unit is None:
-                    exhausted = True
-                    break
+        while running or not plan.exhausted:
+            while (unit := plan.next_unit(len(running))) is not None:
                 running.add(asyncio.ensure_future(
-                    _unit_async(unit, analyze_one, analyze_pack, stop)))
-            for pair in _drain(rejected):
+                    _unit_async(unit, analyze_one, analyze_pack, plan.stop)))
+            for pair in plan.drain():
                 yield pair
             if not running:
                 break
@@ -404,7 +420,7 @@ async def aiter_units(
         finished = True
     finally:
         if not finished:
-            stop.set()
+            plan.stop.set()
         for task in running:
             task.cancel()
 

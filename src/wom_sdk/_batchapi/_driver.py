@@ -38,6 +38,7 @@ from ._ops import (
     Upload,
 )
 from ._state import Unit
+from ._units import Dialogue
 
 __all__ = ["AsyncAnalyzer", "AsyncDriver", "Run", "SyncAnalyzer", "SyncDriver"]
 
@@ -102,6 +103,17 @@ class Run:
             self.ended, self.error = True, e
             raise
 
+    def next_to_do(self, stop_at_submitted: bool) -> Op | None:
+        """The next operation a driver carries out (``Submitted`` needs none); None once
+        the job has ended, or at ``Submitted`` if ``stop_at_submitted`` (``ended`` says which).
+        """
+        while (op := self.next()) is not None:
+            if not isinstance(op, Submitted):
+                return op
+            if stop_at_submitted:
+                return None
+        return None
+
     def answer(self, value: Any) -> None:
         self._value = value
 
@@ -120,6 +132,11 @@ def _mapped(e: Exception) -> BaseException:
     return map_openai_error(e) or e
 
 
+def _ended_already(e: APIStatusError) -> bool:
+    """A cancel refused because the batch had ended already: not an error."""
+    return e.status_code in (400, 409)
+
+
 def _metadata(batch: Any) -> dict[str, str]:
     return dict(getattr(batch, "metadata", None) or {})
 
@@ -133,15 +150,26 @@ def _result(record: ReviewRecord, insight: ReviewInsight) -> BatchResult:
     return BatchResult(id=record.id, record=record, insight=insight)
 
 
-def _units(op: Online) -> tuple[list[list[tuple[int, ReviewRecord]]], dict[tuple[str, ...], Unit]]:
-    grouped = []
-    by_ids: dict[tuple[str, ...], Unit] = {}
-    n = 0
-    for unit, records in op.units:
-        by_ids[tuple(unit.ids)] = unit
-        grouped.append([(n + k, r) for k, r in enumerate(records)])
-        n += len(records)
-    return grouped, by_ids
+class _OnlineUnits:
+    """An ``Online`` operation's units as ``iter_units`` takes them, and each one's dialogue."""
+
+    def __init__(self, op: Online) -> None:
+        self.grouped: list[list[tuple[int, ReviewRecord]]] = []
+        self._by_ids: dict[tuple[str, ...], Unit] = {}
+        self._dialogues = op.dialogues
+        n = 0
+        for unit, records in op.units:
+            self._by_ids[tuple(unit.ids)] = unit
+            self.grouped.append([(n + k, r) for k, r in enumerate(records)])
+            n += len(records)
+
+    def start_one(self, record: ReviewRecord) -> Dialogue:
+        # A review of a pack the model could not answer goes on as a unit of its own.
+        unit = self._by_ids.get((record.id,), Unit([record.id]))
+        return self._dialogues.start(unit, [record])
+
+    def start_pack(self, records: Sequence[ReviewRecord]) -> Dialogue:
+        return self._dialogues.start(self._by_ids[tuple(r.id for r in records)], list(records))
 
 
 class SyncDriver:
@@ -153,11 +181,7 @@ class SyncDriver:
     def run(self, run: Run, *, stop_at_submitted: bool = False,
             deadline: float | None = None) -> bool:
         """Go on until the job ends (True), or until ``Submitted`` (False)."""
-        while (op := run.next()) is not None:
-            if isinstance(op, Submitted):
-                if stop_at_submitted:
-                    return False
-                continue
+        while (op := run.next_to_do(stop_at_submitted)) is not None:
             if isinstance(op, Sleep):
                 time.sleep(_sleep_for(op, deadline))
                 continue
@@ -165,7 +189,7 @@ class SyncDriver:
                 run.answer(self.do(op))
             except WomError as e:
                 run.fail(e)
-        return True
+        return run.ended
 
     def _call(self, fn: Callable[[], Any]) -> Any:
         import tenacity
@@ -194,8 +218,8 @@ class SyncDriver:
             try:
                 return self._call(lambda: client.batches.cancel(op.batch_id).model_dump())
             except APIStatusError as e:
-                if e.status_code in (400, 409):
-                    return None  # it had ended already
+                if _ended_already(e):
+                    return None
                 raise
         if isinstance(op, Download):
             def download() -> None:
@@ -258,18 +282,17 @@ class SyncDriver:
         return found
 
     def _online(self, op: Online) -> None:
-        grouped, by_ids = _units(op)
-        dialogues, drive = op.dialogues, self.analyzer._drive
+        units, dialogues, drive = _OnlineUnits(op), op.dialogues, self.analyzer._drive
 
         def one(record: ReviewRecord) -> ReviewInsight:
-            d = dialogues.start(by_ids.get((record.id,), Unit([record.id])), [record])
+            d = units.start_one(record)
             return dialogues.finish_one(d, drive(d.gen, d.step))
 
         def pack(records: Sequence[ReviewRecord]) -> PackAnswer:
-            d = dialogues.start(by_ids[tuple(r.id for r in records)], list(records))
+            d = units.start_pack(records)
             return dialogues.finish_pack(d, drive(d.gen, d.step))
 
-        for _, result in iter_units(grouped, analyze_one=one, analyze_pack=pack,
+        for _, result in iter_units(units.grouped, analyze_one=one, analyze_pack=pack,
                                     rate_known=self.analyzer._rate_known,
                                     max_concurrency=op.max_concurrency):
             op.emit(result)
@@ -284,11 +307,7 @@ class AsyncDriver:
     async def run(self, run: Run, *, stop_at_submitted: bool = False,
                   deadline: float | None = None) -> bool:
         """Go on until the job ends (True), or until ``Submitted`` (False)."""
-        while (op := run.next()) is not None:
-            if isinstance(op, Submitted):
-                if stop_at_submitted:
-                    return False
-                continue
+        while (op := run.next_to_do(stop_at_submitted)) is not None:
             if isinstance(op, Sleep):
                 await asyncio.sleep(_sleep_for(op, deadline))
                 continue
@@ -296,7 +315,7 @@ class AsyncDriver:
                 run.answer(await self.do(op))
             except WomError as e:
                 run.fail(e)
-        return True
+        return run.ended
 
     async def _call(self, fn: Callable[[], Awaitable[Any]]) -> Any:
         import tenacity
@@ -330,7 +349,7 @@ class AsyncDriver:
             try:
                 return await self._call(cancel)
             except APIStatusError as e:
-                if e.status_code in (400, 409):
+                if _ended_already(e):
                     return None
                 raise
         if isinstance(op, Download):
@@ -394,18 +413,17 @@ class AsyncDriver:
         return found
 
     async def _online(self, op: Online) -> None:
-        grouped, by_ids = _units(op)
-        dialogues, drive = op.dialogues, self.analyzer._drive
+        units, dialogues, drive = _OnlineUnits(op), op.dialogues, self.analyzer._drive
 
         async def one(record: ReviewRecord) -> ReviewInsight:
-            d = dialogues.start(by_ids.get((record.id,), Unit([record.id])), [record])
+            d = units.start_one(record)
             return dialogues.finish_one(d, await drive(d.gen, d.step))
 
         async def pack(records: Sequence[ReviewRecord]) -> PackAnswer:
-            d = dialogues.start(by_ids[tuple(r.id for r in records)], list(records))
+            d = units.start_pack(records)
             return dialogues.finish_pack(d, await drive(d.gen, d.step))
 
-        async for _, result in aiter_units(grouped, analyze_one=one, analyze_pack=pack,
+        async for _, result in aiter_units(units.grouped, analyze_one=one, analyze_pack=pack,
                                            rate_known=self.analyzer._rate_known,
                                            max_concurrency=op.max_concurrency):
             op.emit(result)
