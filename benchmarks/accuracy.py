@@ -40,6 +40,7 @@ review is recorded with the load average; it depends on the machine's load.
     python benchmarks/accuracy.py --tune waimai_10k,online_shopping_10_cats \\
         --prompts-dir-b /path/to/candidate-prompts                 # wom eval --compare
     python benchmarks/accuracy.py --threads 2 ...                  # llama.cpp threads
+    python benchmarks/accuracy.py --combine results/accuracy-a.json results/accuracy-b.json
 """
 
 from __future__ import annotations
@@ -410,11 +411,12 @@ def _shown(path: Path) -> str:
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:
-    def cell(r: dict[str, Any] | None, key: str) -> str:
+    def cell(r: dict[str, Any] | None, key: str, n: int) -> str:
         if r is None or r.get(key) is None:
             return "—"
         lo, hi = r[f"{key}_ci95"]
-        return f"{r[key]:.2f} ({lo:.2f}–{hi:.2f})"
+        # A system measured on fewer reviews than the row's n says so in its cell.
+        return f"{r[key]:.2f} ({lo:.2f}–{hi:.2f})" + (f", n={r['n']}" if r["n"] != n else "")
 
     systems = [s for s in SYSTEMS if any(r["system"] == s for r in rows)]
     # "task": what labelled the reviews for the model columns (the lexicon has no task).
@@ -425,14 +427,33 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         if not by:
             continue
         metrics = ["aspect_f1", "accuracy"] if spec.aspects else ["accuracy", "macro_f1"]
-        n = next(iter(by.values()))["n"]
+        n = max(r["n"] for r in by.values())
         tasks = sorted({r["task"] for r in by.values() if r["task"] != "lexicon"})
         for key in metrics:
             label = {"accuracy": "sentiment accuracy", "macro_f1": "sentiment macro-F1",
                      "aspect_f1": "aspect F1"}[key]
             lines.append(f"| {spec.name} | {n} | {label} | {', '.join(tasks) or '—'} | "
-                         + " | ".join(cell(by.get(s), key) for s in systems) + " |")
+                         + " | ".join(cell(by.get(s), key, n) for s in systems) + " |")
     return "\n".join(lines)
+
+
+def combine(paths: Sequence[str]) -> None:
+    """One table from runs made in parts (each result file keeps its own command and commit).
+
+    A later file's row for the same system, set and task replaces an earlier one.
+    """
+    parts, rows = [], {}
+    for name in paths:
+        data = json.loads(Path(name).read_text(encoding="utf-8"))
+        parts.append({"file": _shown(Path(name)), "environment": data["environment"]})
+        for r in data["results"]:
+            rows[(r["system"], r["set"], r["task"])] = r
+    table = markdown(list(rows.values()))
+    print(table)
+    (RESULTS / "accuracy.json").write_text(
+        json.dumps({"combined_from": parts, "results": list(rows.values())},
+                   indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (RESULTS / "accuracy.md").write_text(table + "\n", encoding="utf-8")
 
 
 def main() -> None:
@@ -461,8 +482,15 @@ def main() -> None:
                     help="reviews per run_eval call (results are saved after each)")
     ap.add_argument("--tag", default="", help="suffix of the result file names (with --tune: "
                     "the candidate's name, default the folder name of --prompts-dir-b)")
+    ap.add_argument("--combine", nargs="+", metavar="RESULT_JSON",
+                    help="only merge these result files (runs made in parts) into "
+                    "accuracy.json and accuracy.md")
     args = ap.parse_args()
     work = Path(args.work_dir)
+
+    if args.combine:
+        combine(args.combine)
+        return
 
     if args.tune:
         names = args.tune.split(",")
