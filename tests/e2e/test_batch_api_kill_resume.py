@@ -106,14 +106,15 @@ def test_sigkill_while_the_job_is_in_flight_then_the_same_command_collects_it(
     assert s["skipped_done"] + s["analyzed"] == N_REVIEWS
 
 
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_ctrl_c_while_waiting_says_how_to_resume_and_the_batches_go_on(
-        base_url: str, reviews: Path, tmp_path: Path) -> None:
+        base_url: str, reviews: Path, tmp_path: Path, sig: signal.Signals) -> None:
     out = tmp_path / "out.jsonl"
     cmd = _command(base_url, reviews, out)
     proc = interruptible(cmd)
     _wait_for(proc, lambda: bool((_state(out) or {}).get("parts")), "plan")
     time.sleep(0.3)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     message = err.decode()
     assert proc.returncode == 130, message

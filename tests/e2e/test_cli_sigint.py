@@ -99,9 +99,7 @@ def test_an_ignored_sigint_stays_ignored(tmp_path: Path) -> None:
     # that the terminal's Ctrl-C is not for it: wom must not take it back.
     src, out = _reviews(tmp_path), tmp_path / "out.jsonl"
     with FakeOpenAIServer(responder=wom_responder) as srv:
-        proc = subprocess.Popen(_command(srv.base_url, src, out, "600"),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+        proc = interruptible(_command(srv.base_url, src, out, "600"), sigint=signal.SIG_IGN)
         wait_for_lines(proc, out, 2)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)

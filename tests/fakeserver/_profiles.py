@@ -86,7 +86,8 @@ class Profile:
     def authorize(self, headers: Mapping[str, str]) -> Refusal | None:
         if self.api_key is None:
             return None
-        # OpenAI: "Authorization: Bearer OPENAI_API_KEY" (API reference, Authentication).
+        # OpenAI: the key as a Bearer token in the Authorization header (API reference,
+        # Authentication).
         if headers.get("authorization") == f"Bearer {self.api_key}":
             return None
         return Refusal(401, "Incorrect API key provided.", code="invalid_api_key")

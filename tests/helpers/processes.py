@@ -63,12 +63,14 @@ def wait_for_lines(proc: subprocess.Popen[bytes], out: Path, n: int) -> None:
         time.sleep(0.02)
 
 
-def interruptible(cmd: list[str]) -> subprocess.Popen[bytes]:
-    """Start ``cmd`` with SIGINT at its default, whatever this process inherited.
+def interruptible(cmd: list[str], *,
+                  sigint: signal.Handlers = signal.SIG_DFL) -> subprocess.Popen[bytes]:
+    """Start ``cmd`` with SIGINT at ``sigint``, whatever this process inherited.
 
     A shell starts a background job (``cmd &`` without job control: CI scripts,
     ``nohup``) with SIGINT ignored, its children inherit that, and Python then
     installs no KeyboardInterrupt handler: a test's SIGINT would be lost.
+    ``sigint=signal.SIG_IGN`` starts it as such a background job.
     """
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, sigint))

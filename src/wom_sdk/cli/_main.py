@@ -9,8 +9,11 @@ share (errors, exit statuses, endpoint options, the analyzer) is ``_common``.
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 
 from .. import __version__
 from .._constants import EXIT_BUDGET, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_NEW_ALERTS, EXIT_USAGE
@@ -62,7 +65,8 @@ def main(argv: Sequence[str] | None = None, *,
     args.argv = args_list
     args.analyzer_factory = analyzer_factory
     try:
-        status: int = args.func(args)
+        with _sigterm_as_ctrl_c():
+            status: int = args.func(args)
     except WomError as e:
         return fail(e.message, exit_status(e))
     except KeyboardInterrupt:
@@ -81,3 +85,23 @@ def main(argv: Sequence[str] | None = None, *,
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+@contextlib.contextmanager
+def _sigterm_as_ctrl_c() -> Iterator[None]:
+    """While a command runs, SIGTERM (``kill``, ``docker stop``, systemd) is a Ctrl-C.
+
+    Every command then stops the way it stops on Ctrl-C (what finished is kept, exit
+    130, how to continue) instead of dying mid-line. A SIGTERM the process was started
+    ignoring stays ignored; the handler is put back afterwards (``main`` also runs
+    inside other programs: tests, benchmarks).
+    """
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -158,7 +158,8 @@ class BatchApiRun(BatchRun):
                     pass
         except KeyboardInterrupt:
             s.interrupted = True
-            self.stop("interrupted (Ctrl-C); the batches keep running at the provider")
+            # Ctrl-C, or SIGTERM (the CLI raises KeyboardInterrupt for both).
+            self.stop("interrupted; the batches keep running at the provider")
         finally:
             if self.job_progress is not None:
                 self.job_progress.close()

@@ -261,10 +261,11 @@ class BatchRun:
 class _StopSignals:
     """First Ctrl-C: stop sending, finish and write what is in flight. Second: quit now.
 
-    SIGTERM (``kill``, ``docker stop``, systemd, a CI timeout) is taken the same way:
-    a supervisor's stop should not throw away answers already paid for. Docker and
-    systemd send SIGKILL after their grace period (10 s and 90 s by default), which the
-    requests in flight usually beat; a killed run is still resumable.
+    SIGTERM (``kill``, ``docker stop``, systemd) is taken the same way here, not as the
+    KeyboardInterrupt the CLI makes of it elsewhere: a supervisor's stop should not throw
+    away answers already paid for. Docker and systemd send SIGKILL after their grace
+    period (10 s and 90 s by default), which the requests in flight usually beat; a
+    killed run is still resumable.
     """
 
     _SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -303,4 +304,4 @@ class _StopSignals:
         run.summary.interrupted = True
         run.stop(f"interrupted ({what})")
         run.note(f"\nInterrupted ({what}): finishing the reviews in flight "
-                 "(again to quit now).")
+                 f"({what} again to quit now).")
