@@ -220,7 +220,7 @@ class Azure(Profile):
     name: str = "azure"
     prefix: str = "/openai/v1"
     deployments: tuple[str, ...] = ("reviews-gpt",)
-    #: Entra ID tokens the fake accepts as Bearer credentials
+    #: Entra ID tokens the fake accepts in the Authorization header
     tokens: frozenset[str] = frozenset()
     #: a review containing this is refused by the prompt filter
     filtered_word: str = "FILTER-ME"

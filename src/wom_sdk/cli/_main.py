@@ -46,6 +46,26 @@ def build_parser() -> WomArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _sigterm_as_ctrl_c() -> Iterator[None]:
+    """While a command runs, SIGTERM (``kill``, ``docker stop``, systemd) is a Ctrl-C.
+
+    Every command then stops the way it stops on Ctrl-C (what finished is kept, exit
+    130, how to continue) instead of dying mid-line. A SIGTERM the process was started
+    ignoring stays ignored; the handler is put back afterwards (``main`` also runs
+    inside other programs: tests, benchmarks).
+    """
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None, *,
          analyzer_factory: AnalyzerFactory | None = None) -> int:
     """Run ``wom`` with ``argv`` (default: the process arguments); the exit status.
@@ -72,7 +92,9 @@ def main(argv: Sequence[str] | None = None, *,
     except KeyboardInterrupt:
         # Outside a run's own handling (starting up, the report and eval commands).
         print(file=sys.stderr)
-        return fail("interrupted", EXIT_INTERRUPTED)
+        return fail("interrupted; run the same command again to finish it (`wom eval` and "
+                    "`wom highlights` given `--cache PATH` do not pay again for answers they "
+                    "already had)", EXIT_INTERRUPTED)
     except BrokenPipeError:
         # `wom ... | head`: the reader left; nothing to report.
         return EXIT_FAILED
@@ -86,22 +108,3 @@ def main(argv: Sequence[str] | None = None, *,
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
 
-
-@contextlib.contextmanager
-def _sigterm_as_ctrl_c() -> Iterator[None]:
-    """While a command runs, SIGTERM (``kill``, ``docker stop``, systemd) is a Ctrl-C.
-
-    Every command then stops the way it stops on Ctrl-C (what finished is kept, exit
-    130, how to continue) instead of dying mid-line. A SIGTERM the process was started
-    ignoring stays ignored; the handler is put back afterwards (``main`` also runs
-    inside other programs: tests, benchmarks).
-    """
-    if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)

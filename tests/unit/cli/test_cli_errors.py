@@ -7,7 +7,11 @@ a status 2 with the wrong message (or a traceback) is a failure too.
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import signal
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -169,3 +173,24 @@ def test_every_command_makes_its_analyzer_through_the_one_seam(
     expected = {"model": "m", "requests_per_minute": 600.0, "api_key": "sk-from-env"}
     assert made["analyze"] == made["eval"] == expected  # nothing else: defaults apply
     assert made["demo"]["base_url"] == _FakeLocalServer.base_url
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGTERM") or sys.platform == "win32",
+                    reason="POSIX signals")
+def test_sigterm_during_a_command_stops_it_like_ctrl_c(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # kill / docker stop / systemd during `wom report` (or eval, alerts...): exit 130 with
+    # what to do, not a silent death by the signal; the handler is put back afterwards.
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        pytest.skip("this test process does not have SIGTERM at its default")
+
+    def killed(args: argparse.Namespace) -> int:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the signal arrives before this ends
+        return 0
+
+    monkeypatch.setattr("wom_sdk.cli._report.run", killed)
+    assert main(["report", str(RESULTS)]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted; run the same command again to finish it" in err
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
